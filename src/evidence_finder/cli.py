@@ -1,0 +1,233 @@
+"""The ``evidence`` command: thin wrappers around library entry points.
+
+Machine-readable output follows docs/cli-contract.md exactly (fields may only be added).
+Exit codes: 0 ok, 2 bad usage or input, 3 no index.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from evidence_finder.errors import BadInputError, EvidenceError
+from evidence_finder.settings import Settings, get_settings
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Evidence Finder: cited evidence from reports on Erasmus+ in education.")
+
+IndexDir = Annotated[Optional[Path], typer.Option("--index-dir", help="Index location.")]
+Fmt = Annotated[str, typer.Option("--format", help="text | jsonl")]
+
+
+def _settings(index_dir: Path | None) -> Settings:
+    s = get_settings()
+    return s.model_copy(update={"index_dir": index_dir}) if index_dir else s
+
+
+def _fail(exc: EvidenceError) -> None:
+    typer.echo(f"error: {exc}", err=True)
+    raise typer.Exit(exc.exit_code)
+
+
+def hit_json(rank: int, hit: Any) -> dict[str, Any]:
+    p = hit.passage
+    return {
+        "rank": rank, "doc": p.doc_id, "title": hit.title, "kind": p.kind, "text": p.text,
+        "score": round(float(hit.score), 6),
+        "location": {"section": p.section, "page": p.page, "char_start": p.char_start,
+                     "char_end": p.char_end},
+        "id": p.id, "attribution": p.attribution,
+        "scores": {k: round(float(v), 6) for k, v in hit.scores.items()},
+    }
+
+
+def read_queries(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
+    """(line number, query or None, error) for each non-empty line of a JSONL file."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError as exc:
+        raise BadInputError(f"queries file {str(path)!r} does not exist") from exc
+    except UnicodeDecodeError as exc:
+        raise BadInputError(f"queries file {str(path)!r} is not UTF-8 text: {exc}") from exc
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield n, None, f"{path.name}:{n}: not valid JSON ({exc.msg})"
+            continue
+        if not isinstance(obj, dict) or "question" not in obj or not isinstance(obj["question"], str):
+            yield n, None, f"{path.name}:{n}: each line needs a string field 'question'"
+            continue
+        obj.setdefault("id", str(n))
+        obj["id"] = str(obj["id"])
+        yield n, obj, ""
+
+
+@app.command()
+def ingest(
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders (default: corpus/).")] = None,
+    index_dir: IndexDir = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Build or update the index. Only new or changed passages are embedded."""
+    from evidence_finder.ingest.pipeline import ingest as run_ingest
+
+    settings = _settings(index_dir)
+    targets = paths or [settings.corpus_dir]
+    try:
+        if quiet or not sys.stderr.isatty():
+            report = run_ingest(targets, settings, progress=_plain_progress())
+        else:
+            report = _ingest_with_bar(targets, settings)
+    except EvidenceError as exc:
+        _fail(exc)
+        return
+    typer.echo(report.summary())
+    if report.skipped and not report.documents:
+        raise typer.Exit(2)
+
+
+def _plain_progress() -> Any:
+    last = {"pct": -10}
+
+    def progress(stage: str, done: int, total: int, label: str) -> None:
+        pct = 100 if not total else int(100 * done / total)
+        if pct >= last["pct"] + 10 or done == total:
+            last["pct"] = pct
+            typer.echo(f"{stage}: {done}/{total} ({pct}%) {label}", err=True)
+
+    return progress
+
+
+def _ingest_with_bar(targets: list[Path], settings: Settings) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from evidence_finder.ingest.pipeline import ingest as run_ingest
+
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), TextColumn("{task.fields[label]}"), transient=False) as bar:
+        task = bar.add_task("embedding", total=None, label="")
+
+        def progress(stage: str, done: int, total: int, label: str) -> None:
+            bar.update(task, completed=done, total=total, label=label)
+
+        return run_ingest(targets, settings, progress=progress)
+
+
+def _filters(doc: list[str] | None, sector: list[str] | None, type_: list[str] | None,
+             kind: list[str] | None, year: list[int] | None) -> Any:
+    from evidence_finder.retrieval.search import Filters
+
+    return Filters(docs=doc or [], sectors=sector or [], types=type_ or [], kinds=kind or [],
+                   years=year or [])
+
+
+@app.command()
+def search(
+    question: Annotated[Optional[str], typer.Argument(help="A question (or use --queries-file).")] = None,
+    queries_file: Annotated[Optional[Path], typer.Option("--queries-file", help="JSONL with id and question.")] = None,
+    top_k: Annotated[int, typer.Option("--top-k", min=1, max=100)] = 10,
+    fmt: Fmt = "text",
+    index_dir: IndexDir = None,
+    doc: Annotated[Optional[list[str]], typer.Option("--doc", help="Only this document id.")] = None,
+    sector: Annotated[Optional[list[str]], typer.Option("--sector", help="PO, VO, MBO, HO, teacher training …")] = None,
+    type_: Annotated[Optional[list[str]], typer.Option("--type", help="report | factsheet")] = None,
+    kind: Annotated[Optional[list[str]], typer.Option("--kind", help="passage | quote | table")] = None,
+    year: Annotated[Optional[list[int]], typer.Option("--year")] = None,
+    mode: Annotated[str, typer.Option("--mode", help="hybrid | dense | bm25")] = "hybrid",
+) -> None:
+    """Find the passages that answer a question."""
+    if (question is None) == (queries_file is None):
+        typer.echo("error: give a question or --queries-file, not both or neither", err=True)
+        raise typer.Exit(2)
+    if fmt not in ("text", "jsonl", "json"):
+        typer.echo(f"error: --format must be text or jsonl, not {fmt!r}", err=True)
+        raise typer.Exit(2)
+    from evidence_finder.retrieval.search import Searcher
+
+    filters = _filters(doc, sector, type_, kind, year)
+    try:
+        searcher = Searcher(_settings(index_dir))
+        rc = 0
+        items = [(0, {"id": "1", "question": question}, "")] if question is not None else \
+            read_queries(queries_file)  # type: ignore[arg-type]
+        for _n, q, err in items:
+            if q is None:
+                typer.echo(f"error: {err}", err=True)
+                rc = 2
+                continue
+            try:
+                res = searcher.search(q["question"], k=top_k, filters=filters, mode=mode)
+            except BadInputError as exc:
+                typer.echo(f"error: query {q['id']}: {exc}", err=True)
+                rc = 2
+                continue
+            if fmt == "text":
+                _print_result(res)
+            else:
+                typer.echo(json.dumps({
+                    "id": q["id"], "question": q["question"], "abstain": res.abstain,
+                    "elapsed_ms": round(res.elapsed_ms, 2),
+                    "results": [hit_json(r, h) for r, h in enumerate(res.hits, start=1)],
+                    "lang": res.lang, "confidence": round(res.confidence, 4),
+                }, ensure_ascii=False))
+        raise typer.Exit(rc)
+    except EvidenceError as exc:
+        _fail(exc)
+
+
+def _print_result(res: Any) -> None:
+    if res.abstain:
+        msg = ("The documents do not seem to cover this question; closest passages:"
+               if res.lang == "en" else
+               "De documenten lijken deze vraag niet te behandelen; dichtstbijzijnde passages:")
+        typer.secho(msg, fg="yellow")
+    for rank, h in enumerate(res.hits, start=1):
+        p = h.passage
+        where = " · ".join(x for x in (p.section.split(" > ")[-1] if p.section else "",
+                                       f"p. {p.page}" if p.page else "") if x)
+        typer.secho(f"\n[{rank}] {h.title}  ({p.kind}, score {h.score:.4f})", bold=True)
+        if where:
+            typer.echo(f"    {where}")
+        text = p.text if len(p.text) < 600 else p.text[:600] + " …"
+        typer.echo("    " + text.replace("\n\n", "\n    "))
+        if p.attribution:
+            typer.echo(f"    — {p.attribution}")
+    typer.echo(f"\n({res.elapsed_ms:.0f} ms)")
+
+
+@app.command()
+def serve(
+    host: Annotated[Optional[str], typer.Option("--host")] = None,
+    port: Annotated[Optional[int], typer.Option("--port")] = None,
+    index_dir: IndexDir = None,
+) -> None:
+    """Start the web chat."""
+    from evidence_finder.ui.app import launch
+
+    settings = _settings(index_dir)
+    try:
+        launch(settings, host=host or settings.server.host, port=port or settings.server.port)
+    except EvidenceError as exc:
+        _fail(exc)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,376 @@
+"""Loading stage: turn a file into :class:`SourceText` (raw extracted text, page starts).
+
+Supported: plain text and Markdown (UTF-8, or UTF-16/32 with a BOM), PDF (PyMuPDF, reading
+order, page starts kept), DOCX (python-docx) and HTML (selectolax). Nothing is cleaned here:
+line breaks, hyphenation and running headers/footers are left to the cleaning stage. Text
+files get their newlines normalised to "\\n"; offsets refer to the returned text.
+
+Every failure raises a :class:`~evidence_finder.errors.BadInputError` subclass whose message
+names the file, the reason and, where there is one, the fix.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import os
+import zipfile
+from pathlib import Path
+
+from evidence_finder.errors import (
+    BadInputError,
+    CorruptFileError,
+    EmptyDocumentError,
+    EncodingError,
+    FileTooLargeError,
+    UnsupportedFileError,
+)
+from evidence_finder.types import SourceText
+
+SUPPORTED_EXTENSIONS = (".txt", ".md", ".pdf", ".docx", ".html", ".htm")
+DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+ZIP_MAX_EXPANSION = 20  # a .docx may unpack to at most this many times max_bytes
+ZIP_MAX_RATIO = 200  # compression ratio above which a (large) zip entry is a bomb
+ZIP_RATIO_MIN_SIZE = 1024 * 1024  # entries smaller than this are not ratio-checked
+ZIP_MAX_ENTRIES = 10_000
+IGNORED_NAMES = frozenset({"manifest.toml", "readme", "readme.md", "readme.txt", "license"})
+
+_TEXT_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_MAGIC = (
+    (b"%PDF-", "a PDF"), (b"PK\x03\x04", "a zip archive (e.g. a .docx)"),
+    (b"PK\x05\x06", "an empty zip archive"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old-style Office file (.doc) or an encrypted one"),
+    (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
+    (b"\x1f\x8b", "a gzip archive"), (b"{\\rtf", "an RTF document"),
+)
+_CONTROL = frozenset(range(0x20)) - {0x09, 0x0A, 0x0C, 0x0D, 0x1B}
+
+
+def _name(path: Path) -> str:
+    return repr(str(path))
+
+
+def _mb(n: int) -> str:
+    return f"{n / (1024 * 1024):.1f} MB"
+
+
+# --- sniffing ------------------------------------------------------------------------------
+
+
+def _magic_kind(head: bytes) -> str | None:
+    """What the first bytes say the file is ("a PDF", ...), or None if no known signature."""
+    if b"%PDF-" in head[:1024]:
+        return "a PDF"
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return kind
+    return None
+
+
+def _looks_binary(data: bytes) -> bool:
+    sample = data[:65536]
+    if b"\x00" in data:
+        return True
+    return sum(b in _CONTROL for b in sample) > 0.05 * max(len(sample), 1)
+
+
+def _looks_html(head: bytes) -> bool:
+    low = head[:1024].lstrip().lower()
+    return low.startswith((b"<!doctype html", b"<html", b"<?xml")) or b"<body" in low
+
+
+def _preview(head: bytes) -> str:
+    return "".join(ch if ch.isprintable() else "." for ch in head[:20].decode("latin-1"))
+
+
+def _describe(head: bytes) -> str:
+    """'it starts with '...', which looks like X' for mismatch messages."""
+    preview = _preview(head)
+    kind = _magic_kind(head)
+    if kind is None:
+        if _looks_binary(head):
+            kind = "binary data"
+        elif _looks_html(head):
+            kind = "HTML"
+        else:
+            kind = "plain text"
+    return f"it starts with {preview!r}, which looks like {kind}"
+
+
+def _mismatch(path: Path, expected: str, head: bytes) -> CorruptFileError:
+    return CorruptFileError(
+        f"{_name(path)} is not {expected} ({_describe(head)}). Check that the file is what "
+        "its name says; re-export it or give it the right extension."
+    )
+
+
+# --- text / markdown -----------------------------------------------------------------------
+
+
+def _decode_error(path: Path, exc: UnicodeDecodeError, codec: str, skip: int) -> EncodingError:
+    bad = exc.object[exc.start]
+    latin = " (it is probably Latin-1 or Windows-1252)" if codec == "UTF-8" else ""
+    return EncodingError(
+        f"{_name(path)} is not valid {codec}: byte 0x{bad:02X} at byte offset "
+        f"{exc.start + skip} cannot be decoded{latin}. Re-save the file as UTF-8 and try again."
+    )
+
+
+def _decode_text(path: Path, data: bytes) -> str:
+    for bom, codec in _TEXT_BOMS:
+        if data.startswith(bom):
+            try:
+                return data[len(bom):].decode(codec)
+            except UnicodeDecodeError as exc:
+                raise _decode_error(path, exc, codec.upper(), len(bom)) from exc
+    kind = _magic_kind(data[:1024])
+    if kind:
+        raise CorruptFileError(
+            f"{_name(path)} looks like {kind}, not text (it starts with "
+            f"{_preview(data)!r}). "
+            "Give it the right extension."
+        )
+    if _looks_binary(data):
+        hint = ""
+        if data[1:200:2].count(0) > 40 or data[0:200:2].count(0) > 40:
+            hint = " (if it is UTF-16 text without a byte-order mark, re-save it as UTF-8)"
+        raise CorruptFileError(f"{_name(path)} looks like binary data, not text{hint}.")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _decode_error(path, exc, "UTF-8", 0) from exc
+
+
+def _read_text(path: Path, data: bytes) -> str:
+    text = _decode_text(path, data).lstrip("\ufeff")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+# --- docx ----------------------------------------------------------------------------------
+
+
+def _check_docx_zip(path: Path, data: bytes, max_bytes: int) -> None:
+    """Reject damaged zips, zip bombs and zips that are not Word documents."""
+    name = _name(path)
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as exc:
+        raise CorruptFileError(
+            f"{name} is not a valid .docx: its zip container is damaged ({exc}). "
+            "Open it in Word and save it again."
+        ) from exc
+    total = sum(i.file_size for i in infos)
+    bomb = f"{name} was refused: it may be a zip bomb"
+    if len(infos) > ZIP_MAX_ENTRIES:
+        raise CorruptFileError(f"{bomb} ({len(infos)} entries).")
+    if total > ZIP_MAX_EXPANSION * max_bytes:
+        raise CorruptFileError(
+            f"{bomb} (it unpacks to {_mb(total)}, more than {ZIP_MAX_EXPANSION} x the "
+            f"{_mb(max_bytes)} size limit)."
+        )
+    for info in infos:
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size >= ZIP_RATIO_MIN_SIZE and ratio > ZIP_MAX_RATIO:
+            raise CorruptFileError(
+                f"{bomb} (entry {info.filename!r} is compressed {ratio:.0f}:1)."
+            )
+    _check_docx_entries(path, infos)
+
+
+def _check_docx_entries(path: Path, infos: list[zipfile.ZipInfo]) -> None:
+    names = {i.filename for i in infos}
+    if any(i.flag_bits & 0x1 for i in infos):
+        raise CorruptFileError(
+            f"{_name(path)} is password-protected. Save an unprotected copy and try again."
+        )
+    if "[Content_Types].xml" in names and any(n.startswith("word/") for n in names):
+        return
+    others = {"xl/": "an Excel workbook", "ppt/": "a PowerPoint presentation"}
+    kind = next((k for p, k in others.items() if any(n.startswith(p) for n in names)), None)
+    if kind is None and "mimetype" in names:
+        kind = "an OpenDocument file (.odt?)"
+    raise CorruptFileError(
+        f"{_name(path)} is not a Word document (it is a zip archive, "
+        f"{'apparently ' + kind if kind else 'but without Word content'}). "
+        "Save it as .docx from Word, or convert it to PDF."
+    )
+
+
+def _docx_blocks(document: object) -> list[str]:
+    from docx.table import Table
+
+    blocks: list[str] = []
+    for item in document.iter_inner_content():  # type: ignore[attr-defined]
+        if isinstance(item, Table):
+            rows = [_docx_row(row) for row in item.rows]
+            rows = [r for r in rows if r.strip(" |")]
+            if rows:
+                blocks.append("\n".join(rows))
+        else:
+            text = item.text.strip()
+            if text:
+                blocks.append(text)
+    return blocks
+
+
+def _docx_row(row: object) -> str:
+    cells: list[str] = []
+    seen: list[object] = []
+    for cell in row.cells:  # type: ignore[attr-defined]
+        if seen and cell._tc is seen[-1]:  # a merged cell repeats across its grid span
+            continue
+        seen.append(cell._tc)
+        cells.append(" ".join(cell.text.split()))
+    return " | ".join(cells)
+
+
+def _read_docx(path: Path, data: bytes, max_bytes: int) -> str:
+    if not data.startswith(b"PK\x03\x04"):
+        raise _mismatch(path, "a Word .docx file", data[:64])
+    _check_docx_zip(path, data, max_bytes)
+    import docx
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+        blocks = _docx_blocks(document)
+    except Exception as exc:  # python-docx raises KeyError, ValueError, lxml errors, ...
+        raise CorruptFileError(
+            f"{_name(path)} is a damaged or unsupported .docx ({type(exc).__name__}: {exc}). "
+            "Open it in Word and save it again as .docx."
+        ) from exc
+    return "\n\n".join(blocks)
+
+
+# --- pdf / html ----------------------------------------------------------------------------
+
+
+def _read_pdf(path: Path, data: bytes) -> SourceText:
+    if _magic_kind(data[:1024]) != "a PDF":
+        raise _mismatch(path, "a PDF", data[:64])
+    from evidence_finder.ingest._pdf_text import read_pdf
+
+    text, starts = read_pdf(path, data)
+    return SourceText(text=text, page_starts=starts, format="pdf")
+
+
+def _read_html(path: Path, data: bytes) -> str:
+    kind = _magic_kind(data[:1024])
+    if kind or (b"\x00" in data and not data.startswith((codecs.BOM_UTF16_LE,
+                                                           codecs.BOM_UTF16_BE))):
+        raise _mismatch(path, "an HTML file", data[:64])
+    from evidence_finder.ingest._html_text import decode_html, html_to_text
+
+    return html_to_text(decode_html(path, data))
+
+
+# --- entry points --------------------------------------------------------------------------
+
+
+def _check_path(path: Path, max_bytes: int) -> int:
+    """Validate path, extension and size before reading; returns the size in bytes."""
+    name = _name(path)
+    if not path.exists():
+        raise BadInputError(f"{name} does not exist. Check the path and try again.")
+    if path.is_dir():
+        raise BadInputError(f"{name} is a directory, not a file. Pass the files inside it.")
+    if not path.is_file():
+        raise BadInputError(f"{name} is not a regular file.")
+    ext = path.suffix.lower()
+    if ext not in SUPPORTED_EXTENSIONS:
+        shown = f"extension {ext!r}" if ext else "no extension"
+        raise UnsupportedFileError(
+            f"{name} has {shown}, which is not supported. "
+            f"Supported: {', '.join(SUPPORTED_EXTENSIONS)}. Convert it to one of these."
+        )
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise FileTooLargeError(
+            f"{name} is {_mb(size)}, over the {_mb(max_bytes)} limit. Split the file or "
+            "raise the size limit."
+        )
+    if size == 0:
+        raise EmptyDocumentError(f"{name} is empty (0 bytes).")
+    return size
+
+
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise BadInputError(f"{_name(path)} cannot be read: {exc.strerror or exc}.") from exc
+    if len(data) > max_bytes:
+        raise FileTooLargeError(f"{_name(path)} is over the {_mb(max_bytes)} limit.")
+    return data
+
+
+def load_source(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> SourceText:
+    """Read a supported file and return its text (and page starts for PDFs).
+
+    Raises a :class:`BadInputError` subclass for anything unusable; see module docstring.
+    """
+    path = Path(path)
+    _check_path(path, max_bytes)
+    data = _read_bytes(path, max_bytes)
+    ext = path.suffix.lower()
+    if ext == ".pdf":
+        source = _read_pdf(path, data)
+    elif ext == ".docx":
+        source = SourceText(text=_read_docx(path, data, max_bytes), format="docx")
+    elif ext in (".html", ".htm"):
+        source = SourceText(text=_read_html(path, data), format="html")
+    else:
+        source = SourceText(text=_read_text(path, data), format=ext.lstrip("."))
+    if not source.text.strip():
+        raise EmptyDocumentError(f"{_name(path)} contains no text (only whitespace or markup).")
+    return source
+
+
+def _ignored(name: str) -> bool:
+    low = name.lower()
+    return low.startswith((".", "~$")) or low in IGNORED_NAMES
+
+
+def _walk(root: Path) -> list[Path]:
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        found.extend(Path(dirpath) / f for f in sorted(filenames) if not _ignored(f))
+    return found
+
+
+def iter_source_files(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Expand files and directories into loadable files, and the paths skipped with why.
+
+    Directories are searched recursively in sorted order, skipping hidden entries, Office
+    lock files (``~$...``) and names like ``manifest.toml`` / ``README``. Files named
+    explicitly are kept even if hidden. Duplicates are dropped.
+    """
+    files: list[Path] = []
+    skipped: list[tuple[Path, str]] = []
+    seen: set[Path] = set()
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            skipped.append((path, "does not exist"))
+            continue
+        for f in _walk(path) if path.is_dir() else [path]:
+            key = f.resolve()
+            if key in seen:
+                continue
+            seen.add(key)
+            ext = f.suffix.lower()
+            if not f.is_file():
+                skipped.append((f, "is not a regular file"))
+            elif ext not in SUPPORTED_EXTENSIONS:
+                what = f"file type {ext!r}" if ext else "file without extension"
+                supported = ", ".join(SUPPORTED_EXTENSIONS)
+                skipped.append((f, f"unsupported {what} (supported: {supported})"))
+            else:
+                files.append(f)
+    return files, skipped

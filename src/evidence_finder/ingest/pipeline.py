@@ -1,0 +1,271 @@
+"""Ingest: files → load → clean → structure → chunk → embed → index. One entry point: ``ingest``.
+
+Incremental and crash-safe: a document whose file hash is unchanged is skipped; a changed
+document embeds only passages whose ids are not yet in Chroma and drops the ones that are
+gone; deleted documents (under a directory being ingested) are removed. Vectors go to
+Chroma first, then the document's rows go to SQLite in one transaction, then BM25 is
+rebuilt if its fingerprint is stale, and a final sweep removes vectors that no SQLite
+passage owns. Killing the process at any point and running again gives the same index as
+one clean run.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import time
+import tomllib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from evidence_finder.errors import BadInputError, EvidenceError
+from evidence_finder.ingest.chunk import chunk_document
+from evidence_finder.ingest.clean import clean
+from evidence_finder.ingest.load import iter_source_files, load_source
+from evidence_finder.ingest.structure import analyse
+from evidence_finder.retrieval.bm25 import BM25Index
+from evidence_finder.retrieval.embedders import Embedder, make_embedder
+from evidence_finder.retrieval.store import IndexIdentity, IndexStore, chroma_metadata
+from evidence_finder.settings import Settings
+from evidence_finder.types import DocumentMeta, Passage
+
+Progress = Callable[[str, int, int, str], None]  # (stage, done, total, label)
+EMBED_BATCH = 32
+
+
+@dataclass
+class IngestReport:
+    documents: int = 0  # documents in the index after the run
+    processed: int = 0  # documents (re)chunked in this run
+    unchanged: int = 0
+    removed: int = 0
+    passages: int = 0
+    quotes: int = 0
+    tables: int = 0
+    embedded: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        lines = [
+            f"documents: {self.documents} in index ({self.processed} ingested, "
+            f"{self.unchanged} unchanged, {self.removed} removed)",
+            f"units: {self.passages} passages, {self.quotes} quotes, {self.tables} tables",
+            f"embedded: {self.embedded} new or changed units",
+            f"skipped: {len(self.skipped)}",
+        ]
+        lines += [f"  - {path}: {reason}" for path, reason in self.skipped]
+        lines.append(f"seconds: {self.seconds:.1f}")
+        return "\n".join(lines)
+
+
+def load_manifest(directory: Path) -> dict[str, dict[str, Any]]:
+    path = directory / "manifest.toml"
+    if not path.is_file():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise BadInputError(f"{str(path)!r} is not valid TOML: {exc}") from exc
+
+
+def document_meta(path: Path, passages_text: str, manifest: dict[str, dict[str, Any]]) -> DocumentMeta:
+    entry = manifest.get(path.name, {})
+    title = entry.get("title") or _guess_title(passages_text) or path.stem
+    return DocumentMeta(
+        doc_id=path.name, title=title, publisher=entry.get("publisher", ""),
+        commissioned_by=entry.get("commissioned_by", ""), year=entry.get("year"),
+        region=entry.get("region", ""), sectors=tuple(entry.get("sectors", ())),
+        type=entry.get("type", "report"), language=entry.get("language", "nl"),
+        short_title=entry.get("short_title", "") or title[:60], summary=entry.get("summary", ""),
+    )
+
+
+def _guess_title(text: str) -> str:
+    for line in text.splitlines():
+        line = line.strip()
+        if 3 <= len(line) <= 120:
+            return line
+    return ""
+
+
+def embed_text(p: Passage, meta: DocumentMeta, with_context: bool) -> str:
+    """What the embedder reads for a passage: optionally its document and section first."""
+    if not with_context:
+        return p.text
+    section = p.section.split(" > ")[-1] if p.section else ""
+    head = " — ".join(x for x in (meta.short_title or meta.title, section) if x)
+    return f"{head}\n{p.text}"
+
+
+def chunk_file(path: Path, settings: Settings) -> tuple[str, list[Passage]]:
+    """Load, clean, structure and chunk one file; returns (cleaned text, units)."""
+    source = load_source(path, settings.max_file_mb * 1024 * 1024)
+    doc = clean(source)
+    if not doc.text.strip():
+        raise BadInputError(f"{path.name!r} has no text left after cleaning")
+    units = analyse(doc)
+    return doc.text, chunk_document(path.name, doc, units, settings.chunking)
+
+
+@contextmanager
+def index_lock(index_dir: Path) -> Iterator[None]:
+    """One writer at a time; readers never take this lock."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".ingest.lock", "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise EvidenceError(
+                f"another ingest is running on {str(index_dir)!r}; wait for it to finish"
+            ) from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def ingest(paths: list[Path], settings: Settings, *, index_dir: Path | None = None,
+           embedder: Embedder | None = None, progress: Progress | None = None,
+           prune: bool = True) -> IngestReport:
+    """Build or update the index from ``paths`` (files or directories)."""
+    t0 = time.perf_counter()
+    index_dir = Path(index_dir or settings.resolved_index_dir)
+    report = IngestReport()
+    files, skipped = iter_source_files([Path(p) for p in paths])
+    report.skipped.extend((str(p), reason) for p, reason in skipped)
+    embedder = embedder or make_embedder(settings)
+    identity = IndexIdentity.from_settings(settings, embedder.id)
+    with index_lock(index_dir):
+        store = IndexStore(index_dir, identity, create=True)
+        try:
+            _run(store, files, [Path(p) for p in paths], settings, embedder, report, progress, prune)
+        finally:
+            store.close()
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def _run(store: IndexStore, files: list[Path], roots: list[Path], settings: Settings,
+         embedder: Embedder, report: IngestReport, progress: Progress | None, prune: bool) -> None:
+    if store.stored_identity().get("collection") != store.identity.collection:
+        store.clear()  # another embedder or chunker: every document is rebuilt
+    known = store.documents()
+    work: list[tuple[Path, str, DocumentMeta, list[Passage]]] = []
+    manifests: dict[Path, dict[str, dict[str, Any]]] = {}
+    for path in files:
+        try:
+            file_hash = _file_hash(path)
+            prior = known.get(path.name)
+            if prior and prior["source_path"] != str(path.resolve()) and Path(prior["source_path"]).exists():
+                raise BadInputError(
+                    f"{path.name!r}: a document with this name is already indexed from "
+                    f"{prior['source_path']!r}; rename the file (the file name is the document id)"
+                )
+            if prior and prior["file_hash"] == file_hash:
+                report.unchanged += 1
+                continue
+            if path.parent not in manifests:
+                manifests[path.parent] = load_manifest(path.parent)
+            text, passages = chunk_file(path, settings)
+            meta = document_meta(path, text, manifests[path.parent])
+            work.append((path, file_hash, meta, passages))
+        except EvidenceError as exc:
+            report.skipped.append((str(path), str(exc)))
+    _embed_and_store(store, work, settings, embedder, report, progress)
+    if prune:
+        report.removed = _remove_deleted(store, files, roots)
+    _sweep_orphans(store)
+    _refresh_bm25(store, settings)
+    store.write_identity(embedder.dim)
+    store.drop_other_collections()
+    for p in store.passages():
+        kind_counts = {"passage": "passages", "quote": "quotes", "table": "tables"}
+        setattr(report, kind_counts[p.kind], getattr(report, kind_counts[p.kind]) + 1)
+    report.documents = len(store.documents())
+
+
+def _embed_and_store(store: IndexStore, work: list[tuple[Path, str, DocumentMeta, list[Passage]]],
+                     settings: Settings, embedder: Embedder, report: IngestReport,
+                     progress: Progress | None) -> None:
+    todo: list[tuple[Path, str, DocumentMeta, list[Passage], list[Passage], set[str]]] = []
+    total = 0
+    for path, file_hash, meta, passages in work:
+        existing = store.vector_ids(meta.doc_id)
+        new = [p for p in passages if p.id not in existing]
+        todo.append((path, file_hash, meta, passages, new, existing))
+        total += len(new)
+    done = 0
+    if progress:
+        progress("embed", 0, total, "")
+    for path, file_hash, meta, passages, new, existing in todo:
+        for i in range(0, len(new), EMBED_BATCH):
+            batch = new[i:i + EMBED_BATCH]
+            vectors = embedder.embed_passages(
+                [embed_text(p, meta, settings.retrieval.embed_context) for p in batch]
+            )
+            store.collection.upsert(
+                ids=[p.id for p in batch], embeddings=vectors.tolist(),
+                metadatas=[chroma_metadata(p, meta) for p in batch],
+            )
+            done += len(batch)
+            report.embedded += len(batch)
+            if progress:
+                progress("embed", done, total, meta.doc_id)
+        stale = existing - {p.id for p in passages}
+        if stale:
+            store.collection.delete(ids=sorted(stale))
+        kept = [p for p in passages if p.id in existing]
+        if kept:  # metadata (e.g. a manifest edit) may have changed without the text changing
+            store.collection.update(ids=[p.id for p in kept],
+                                    metadatas=[chroma_metadata(p, meta) for p in kept])
+        store.replace_document(meta, str(path.resolve()), file_hash, passages, time.time())
+        report.processed += 1
+
+
+def _remove_deleted(store: IndexStore, files: list[Path], roots: list[Path]) -> int:
+    """Documents whose file vanished from a directory being ingested are removed."""
+    present = {str(f.resolve()) for f in files}
+    dirs = [r.resolve() for r in roots if r.is_dir()]
+    removed = 0
+    for doc_id, row in store.documents().items():
+        src = Path(row["source_path"])
+        under = any(d == src.parent or d in src.parents for d in dirs)
+        if under and str(src) not in present and not src.exists():
+            store.delete_document(doc_id)
+            removed += 1
+    return removed
+
+
+def _sweep_orphans(store: IndexStore) -> None:
+    owned = {p.id for p in store.passages()}
+    orphans = store.vector_ids() - owned
+    if orphans:
+        store.collection.delete(ids=sorted(orphans))
+
+
+def _refresh_bm25(store: IndexStore, settings: Settings) -> None:
+    fp = store.fingerprint()
+    bm25_dir = store.dir / "bm25"
+    if BM25Index.stored_fingerprint(bm25_dir) == fp:
+        return
+    passages = store.passages()
+    metas = store.document_meta()
+    texts = [_bm25_text(p, metas.get(p.doc_id)) for p in passages]
+    BM25Index.build(texts, [p.id for p in passages]).save(bm25_dir, fp)
+
+
+def _bm25_text(p: Passage, meta: DocumentMeta | None) -> str:
+    section = p.section.split(" > ")[-1] if p.section else ""
+    return f"{section}\n{p.text}" if section else p.text
+
+
+def _file_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -1,0 +1,174 @@
+"""Structure: headings and section paths, respondent quotes, attributions and table captions.
+
+Works on the cleaned blocks. Everything here is a heuristic tuned on report layouts of
+this field (numbered sections "1.2. …", chapter lines "3 / Impact op …", research-question
+headings, ALL-CAPS subheadings, “…” interview quotes followed by "- trekker -" or
+"UIT: ONDERZOEKSRAPPORT …"), and each heuristic has a test on hand-built text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from evidence_finder.ingest.clean import Block, CleanDoc
+
+_NUMBERED = re.compile(r"^(?P<num>\d{1,2}[a-z]?(?:\.\d{1,2})*)\.?\s+(?P<title>[A-Z“‘'\"].*)$")
+_CHAPTER = re.compile(r"^(?P<num>\d{1,2})\s+/\s+(?P<title>\S.*)$")
+_ATTRIBUTION = re.compile(r"^(?:-\s(?P<role>.{2,80})\s-|(?P<src>(?:UIT|Uit|BRON|Bron)\s*:\s*.{3,200}))$")
+_TABLE = re.compile(r"^(Tabel|Table)\s+\d+[a-z]?\s*[:.]", re.I)
+_OPEN_QUOTES = "“„\""
+_CLOSE = re.compile("[”\"“](?=[\\s.,;:)!?]*$|\\s)")
+_ROLE_WORDS = re.compile(
+    r"\b(docent|leraar|leraren|leerkracht|directeur|coördinator|coordinator|student|studenten|"
+    r"lerarenopleider|opleider|trekker|respondent|schoolleider|medewerker|teamleider|"
+    r"bestuurder|deelnemer|beleidsmedewerker|manager|directie)\w*",
+    re.I,
+)
+_SAYS = re.compile(r"\b(zegt|vertelt|geeft aan|stelt|verwoordt|licht toe|benadrukt|zei|vertelde)\b", re.I)
+
+
+@dataclass
+class Unit:
+    """A structural unit of a cleaned document, in reading order."""
+
+    kind: str  # heading | text | quote | attribution | table
+    start: int
+    end: int
+    section: str
+    level: int = 0
+    attribution: str = ""
+    context: str = ""
+    bullet: bool = False
+
+
+def heading_level(text: str) -> int:
+    """Heading level of a block, or 0 when it is not a heading."""
+    limit = 260 if text.endswith("?") else 170
+    if len(text) > limit or text.endswith((".", ";", ",")) and not _CHAPTER.match(text):
+        return 0
+    if _CHAPTER.match(text) and len(text) < 120:
+        return 1
+    m = _NUMBERED.match(text)
+    if m and len(text.split()) <= 36 and int(re.match(r"\d+", m.group("num")).group()) <= 20:  # type: ignore[union-attr]
+        if re.search(r"\(\d{4}\)", text) or text.endswith(":"):
+            return 0  # a reference or a lead-in, not a heading
+        return 1 + m.group("num").count(".")
+    return 0
+
+
+def _is_caps_heading(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return (
+        len(letters) >= 8
+        and " " in text
+        and all(c.isupper() for c in letters)
+        and len(text) <= 200
+        and not _ATTRIBUTION.match(text)
+    )
+
+
+def _is_plain_heading(block: Block, nxt: Block | None) -> bool:
+    """A short title-like line ('Aanleiding', 'Onderzoeksopzet') followed by a real paragraph."""
+    text = block.text
+    if block.bullet or nxt is None or len(text) > 70 or len(text.split()) > 9:
+        return False
+    if text.endswith((".", ",", ";", ":", "”", "’")) or not text[:1].isupper():
+        return False
+    if re.search(r"\d+%|\(\d", text) or _TABLE.match(text) or text.startswith(("Figuur", "Bron")):
+        return False
+    return len(nxt.text) >= 120 and nxt.text[:1].isupper()
+
+
+def _quote_end(blocks: list[Block], i: int, text: str) -> int | None:
+    """Index of the block where the quote opened in block ``i`` closes, if it does soon."""
+    for j in range(i, min(i + 8, len(blocks))):
+        body = blocks[j].text[1:] if j == i else blocks[j].text
+        if _CLOSE.search(body):
+            return j
+        if j > i and (heading_level(blocks[j].text) or _ATTRIBUTION.match(blocks[j].text)):
+            return None
+    return None
+
+
+def _quote_attribution(blocks: list[Block], i: int, j: int) -> tuple[str, int]:
+    """Attribution of the quote spanning blocks i..j and the index of an attribution block."""
+    tail = blocks[j].text
+    m = re.search(r"[”\"]\s*\(([^()]{3,100})\)\s*\.?$", tail)
+    if m:
+        return m.group(1).strip(), -1
+    if j + 1 < len(blocks):
+        am = _ATTRIBUTION.match(blocks[j + 1].text)
+        if am:
+            return (am.group("role") or am.group("src") or "").strip(), j + 1
+    if i > 0:
+        prev = blocks[i - 1].text
+        last = re.split(r"(?<=[.!?])\s+", prev)[-1]
+        if prev.endswith(":") or _SAYS.search(last):
+            if _ROLE_WORDS.search(last) or _SAYS.search(last):
+                return last[:200], -1
+    return "", -1
+
+
+def analyse(doc: CleanDoc) -> list[Unit]:
+    """Label each block and give it its section path ('2 / Impact … > 2.1. Visie')."""
+    blocks = doc.blocks
+    units: list[Unit] = []
+    stack: list[tuple[int, str]] = []
+
+    def section() -> str:
+        return " > ".join(t for _, t in stack)
+
+    def push(level: int, title: str) -> None:
+        while stack and stack[-1][0] >= level:
+            stack.pop()
+        stack.append((level, title[:160]))
+
+    i = 0
+    while i < len(blocks):
+        b = blocks[i]
+        text = b.text
+        nxt = blocks[i + 1] if i + 1 < len(blocks) else None
+        level = 0 if b.bullet else heading_level(text)
+        if level:
+            push(level, text)
+            units.append(Unit("heading", b.start, b.end, section(), level))
+        elif _is_caps_heading(text) and not b.bullet:
+            push(8, text)
+            units.append(Unit("heading", b.start, b.end, section(), 8))
+        elif _is_plain_heading(b, nxt):
+            push(9, text)
+            units.append(Unit("heading", b.start, b.end, section(), 9))
+        elif _TABLE.match(text):
+            units.append(Unit("table", b.start, b.end, section(), context=_neighbour(blocks, i)))
+        elif text[:1] in _OPEN_QUOTES and len(text) > 1:
+            j = _quote_end(blocks, i, text)
+            if j is None:
+                units.append(Unit("text", b.start, b.end, section(), bullet=b.bullet))
+            else:
+                who, attr_idx = _quote_attribution(blocks, i, j)
+                context = blocks[i - 1].text if i > 0 else ""
+                units.append(
+                    Unit("quote", b.start, blocks[j].end, section(), attribution=who,
+                         context=context[:800])
+                )
+                if attr_idx > 0:
+                    ab = blocks[attr_idx]
+                    units.append(Unit("attribution", ab.start, ab.end, section()))
+                    j = attr_idx
+                i = j + 1
+                continue
+        elif _ATTRIBUTION.match(text):
+            units.append(Unit("attribution", b.start, b.end, section()))
+        else:
+            units.append(Unit("text", b.start, b.end, section(), bullet=b.bullet))
+        i += 1
+    return units
+
+
+def _neighbour(blocks: list[Block], i: int) -> str:
+    """Context for a table caption: the paragraph before it."""
+    for k in range(i - 1, max(i - 3, -1), -1):
+        if len(blocks[k].text) > 80:
+            return blocks[k].text[:800]
+    return ""

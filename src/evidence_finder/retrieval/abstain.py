@@ -1,0 +1,99 @@
+"""Abstention: decide that the corpus does not cover a question.
+
+A small logistic model over retrieval features (top dense similarity, mean of the top 5,
+top BM25 score), fitted by ``evidence calibrate`` on the eval set's answerable and
+unanswerable *dev* questions, per embedder (similarity scales differ between models).
+The fitted parameters ship in ``abstention.json`` beside this module. With no calibration
+for the active embedder the system never abstains (except on an empty result).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+FEATURES = ("dense_top1", "dense_top5_mean", "bm25_top1")
+PARAMS_PATH = Path(__file__).with_name("abstention.json")
+
+
+@dataclass
+class AbstentionModel:
+    weights: dict[str, float] = field(default_factory=dict)
+    bias: float = 0.0
+    threshold: float = 0.5  # abstain when P(answerable) < threshold
+    calibrated: bool = False
+
+    def confidence(self, features: dict[str, float]) -> float:
+        """Estimated probability that the corpus answers the question."""
+        if not self.calibrated:
+            return 1.0
+        z = self.bias + sum(self.weights.get(f, 0.0) * _transform(f, features.get(f, 0.0))
+                            for f in FEATURES)
+        return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+    def abstains(self, features: dict[str, float]) -> bool:
+        return self.calibrated and self.confidence(features) < self.threshold
+
+    @staticmethod
+    def load(embedder_id: str, path: Path = PARAMS_PATH) -> AbstentionModel:
+        if not path.exists():
+            return AbstentionModel()
+        entry = json.loads(path.read_text()).get(embedder_id)
+        if not entry:
+            return AbstentionModel()
+        return AbstentionModel(entry["weights"], entry["bias"], entry["threshold"], True)
+
+    def save(self, embedder_id: str, path: Path = PARAMS_PATH, info: dict | None = None) -> None:
+        data = json.loads(path.read_text()) if path.exists() else {}
+        data[embedder_id] = {"weights": self.weights, "bias": self.bias,
+                             "threshold": self.threshold, **(info or {})}
+        path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def _transform(name: str, value: float) -> float:
+    # BM25 scores grow with query length; the log keeps them on the scale of similarities.
+    return math.log1p(max(value, 0.0)) if name == "bm25_top1" else value
+
+
+def fit(samples: list[tuple[dict[str, float], bool]], epochs: int = 3000, lr: float = 0.5,
+        l2: float = 1e-3) -> AbstentionModel:
+    """Fit P(answerable | features) by class-balanced logistic regression; pick the threshold
+    that maximises balanced accuracy (true abstention rate + answered rate) on the samples."""
+    xs = [[_transform(f, s.get(f, 0.0)) for f in FEATURES] for s, _ in samples]
+    ys = [1.0 if answerable else 0.0 for _, answerable in samples]
+    n_pos = max(sum(ys), 1.0)
+    n_neg = max(len(ys) - sum(ys), 1.0)
+    sw = [0.5 / n_pos if y else 0.5 / n_neg for y in ys]
+    means = [sum(col) / len(col) for col in zip(*xs)]
+    stds = [max(math.sqrt(sum((v - m) ** 2 for v in col) / len(col)), 1e-6)
+            for col, m in zip(zip(*xs), means)]
+    zs = [[(v - m) / s for v, m, s in zip(x, means, stds)] for x in xs]
+    w = [0.0] * len(FEATURES)
+    b = 0.0
+    for _ in range(epochs):
+        gw = [0.0] * len(w)
+        gb = 0.0
+        for x, y, weight in zip(zs, ys, sw):
+            p = 1.0 / (1.0 + math.exp(-(b + sum(wi * xi for wi, xi in zip(w, x)))))
+            for j, xj in enumerate(x):
+                gw[j] += weight * (p - y) * xj
+            gb += weight * (p - y)
+        w = [wi - lr * (g + l2 * wi) for wi, g in zip(w, gw)]
+        b -= lr * gb
+    # Fold the standardisation into the weights so the model reads raw features.
+    weights = {f: wi / s for f, wi, s in zip(FEATURES, w, stds)}
+    bias = b - sum(wi * m / s for wi, m, s in zip(w, means, stds))
+    model = AbstentionModel(weights, bias, 0.5, True)
+    probs = [model.confidence(s) for s, _ in samples]
+    best = (-1.0, 0.5)
+    for t in sorted(set(probs)):
+        tnr = sum(1 for p, y in zip(probs, ys) if not y and p < t) / n_neg
+        tpr = sum(1 for p, y in zip(probs, ys) if y and p >= t) / n_pos
+        # Prefer answering: a wrong abstention costs a user more than a weak answer.
+        score = 0.4 * tnr + 0.6 * tpr
+        if score > best[0]:
+            best = (score, t)
+    model.threshold = best[1]
+    return model

@@ -1,0 +1,96 @@
+"""BM25 over passages with a Dutch Snowball stemmer and Dutch + English stopwords (bm25s).
+
+The index is built at ingest and persisted beside Chroma; queries load it once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+_TOKEN = re.compile(r"[^\W_]+", re.U)
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_DUTCH, STOPWORDS_EN
+
+    return frozenset(STOPWORDS_DUTCH) | frozenset(STOPWORDS_EN)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():  # type: ignore[no-untyped-def]
+    import Stemmer
+
+    return Stemmer.Stemmer("dutch")
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased, stop-word-free, Dutch-stemmed tokens; 'KA2' and '14,7' survive as tokens."""
+    words = [w for w in _TOKEN.findall(text.lower()) if w not in _stopwords()]
+    return list(_stemmer().stemWords(words))
+
+
+class BM25Index:
+    """A persisted bm25s index whose rows line up with ``ids``."""
+
+    def __init__(self, retriever: object, ids: list[str]) -> None:
+        self._retriever = retriever
+        self.ids = ids
+
+    @staticmethod
+    def build(texts: list[str], ids: list[str]) -> BM25Index:
+        import bm25s
+
+        retriever = bm25s.BM25(k1=1.2, b=0.75)
+        corpus = [tokenize(t) or ["∅"] for t in texts]
+        if corpus:
+            retriever.index(corpus, show_progress=False)
+        return BM25Index(retriever, ids)
+
+    def save(self, directory: Path, fingerprint: str) -> None:
+        """Write atomically: a crash leaves the previous index (or none), never half of one."""
+        tmp = directory.with_name(directory.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        if self.ids:
+            self._retriever.save(str(tmp), show_progress=False)  # type: ignore[attr-defined]
+        (tmp / "ids.json").write_text(json.dumps({"fingerprint": fingerprint, "ids": self.ids}))
+        old = directory.with_name(directory.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if directory.exists():
+            os.replace(directory, old)
+        os.replace(tmp, directory)
+        shutil.rmtree(old, ignore_errors=True)
+
+    @staticmethod
+    def stored_fingerprint(directory: Path) -> str | None:
+        path = directory / "ids.json"
+        if not path.exists():
+            return None
+        return str(json.loads(path.read_text()).get("fingerprint"))
+
+    @staticmethod
+    def load(directory: Path) -> BM25Index:
+        import bm25s
+
+        meta = json.loads((directory / "ids.json").read_text())
+        ids = list(meta["ids"])
+        retriever = bm25s.BM25.load(str(directory), show_progress=False) if ids else None
+        return BM25Index(retriever, ids)
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every passage for ``query`` (zeros when no query token is known)."""
+        if not self.ids or self._retriever is None:
+            return np.zeros(len(self.ids), dtype=np.float32)
+        vocab = self._retriever.vocab_dict  # type: ignore[attr-defined]
+        tokens = [t for t in tokenize(query) if t in vocab]
+        if not tokens:
+            return np.zeros(len(self.ids), dtype=np.float32)
+        return np.asarray(self._retriever.get_scores(tokens), dtype=np.float32)  # type: ignore[attr-defined]

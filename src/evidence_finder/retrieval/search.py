@@ -1,0 +1,200 @@
+"""Hybrid cross-lingual retrieval: dense (Chroma) + BM25, fused by weighted RRF, filtered,
+de-duplicated, with a calibrated decision to abstain. Entry point: ``Searcher.search``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from evidence_finder.errors import BadInputError
+from evidence_finder.retrieval.abstain import AbstentionModel
+from evidence_finder.retrieval.bm25 import BM25Index
+from evidence_finder.retrieval.embedders import Embedder, make_embedder
+from evidence_finder.retrieval.glossary import expand_english
+from evidence_finder.retrieval.lang import detect_language
+from evidence_finder.retrieval.store import IndexIdentity, IndexStore
+from evidence_finder.settings import Settings
+from evidence_finder.types import DocumentMeta, Hit, Passage, SearchResult
+
+log = logging.getLogger(__name__)
+MAX_QUESTION_CHARS = 2000
+Mode = str  # "hybrid" | "dense" | "bm25"
+
+
+@dataclass
+class Filters:
+    """Restrict results; an empty list means no restriction on that field."""
+
+    docs: list[str] = field(default_factory=list)
+    sectors: list[str] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+    years: list[int] = field(default_factory=list)
+
+    def is_empty(self) -> bool:
+        return not (self.docs or self.sectors or self.types or self.kinds or self.years)
+
+    def allows(self, p: Passage, meta: DocumentMeta | None) -> bool:
+        if self.docs and p.doc_id not in self.docs:
+            return False
+        if self.kinds and p.kind not in self.kinds:
+            return False
+        if meta is None:
+            return not (self.sectors or self.types or self.years)
+        if self.types and meta.type not in self.types:
+            return False
+        if self.years and (meta.year or 0) not in self.years:
+            return False
+        return not self.sectors or any(s in meta.sectors for s in self.sectors)
+
+
+def clean_question(question: str) -> str:
+    """Strip control characters and bound the length; an empty question is bad input."""
+    q = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in question)
+    q = " ".join(q.split())
+    if not q:
+        raise BadInputError("the question is empty: type a question")
+    return q[:MAX_QUESTION_CHARS]
+
+
+def rrf(rankings: list[tuple[list[int], float]], k: int = 60) -> dict[int, float]:
+    """Weighted reciprocal rank fusion of ranked index lists: sum of w / (k + rank)."""
+    fused: dict[int, float] = {}
+    for ranking, weight in rankings:
+        for rank, idx in enumerate(ranking, start=1):
+            fused[idx] = fused.get(idx, 0.0) + weight / (k + rank)
+    return fused
+
+
+class Searcher:
+    """Loads the index once; answers many questions."""
+
+    def __init__(self, settings: Settings, index_dir: Path | None = None,
+                 embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.embedder = embedder or make_embedder(settings)
+        identity = IndexIdentity.from_settings(settings, self.embedder.id)
+        self.store = IndexStore(Path(index_dir or settings.resolved_index_dir), identity,
+                                create=False)
+        self.reload()
+
+    def reload(self) -> None:
+        """Re-read passages and BM25 (after an ingest by this or another process)."""
+        self.passages: list[Passage] = self.store.passages()
+        self.by_id = {p.id: i for i, p in enumerate(self.passages)}
+        self.metas: dict[str, DocumentMeta] = self.store.document_meta()
+        self.bm25 = BM25Index.load(self.store.dir / "bm25")
+        self._bm25_rows = np.array([self.by_id.get(pid, -1) for pid in self.bm25.ids], dtype=np.int64)
+        self.abstention = AbstentionModel.load(self.embedder.id)
+
+    # ------------------------------------------------------------------ retrievers
+    def dense(self, question: str, n: int, filters: Filters) -> tuple[list[int], list[float]]:
+        if not self.passages:
+            return [], []
+        qv = self.embedder.embed_query(question)
+        where = _chroma_where(filters)
+        got = self.store.collection.query(
+            query_embeddings=[qv.tolist()], n_results=min(n, len(self.passages)), where=where,
+            include=["distances"],
+        )
+        idx, sims = [], []
+        for pid, dist in zip(got["ids"][0], got["distances"][0]):
+            i = self.by_id.get(pid)
+            if i is not None and filters.allows(self.passages[i], self.metas.get(self.passages[i].doc_id)):
+                idx.append(i)
+                sims.append(1.0 - float(dist))
+        return idx, sims
+
+    def lexical(self, query: str, n: int, filters: Filters) -> tuple[list[int], list[float]]:
+        scores = self.bm25.scores(query)
+        if not scores.size:
+            return [], []
+        rows = self._bm25_rows
+        if not filters.is_empty():
+            mask = np.array([r >= 0 and filters.allows(self.passages[r], self.metas.get(
+                self.passages[r].doc_id)) for r in rows])
+            scores = np.where(mask, scores, 0.0)
+        top = np.argsort(-scores)[:n]
+        top = [t for t in top if scores[t] > 0 and rows[t] >= 0]
+        return [int(rows[t]) for t in top], [float(scores[t]) for t in top]
+
+    # ------------------------------------------------------------------ public
+    def search(self, question: str, k: int = 10, filters: Filters | None = None,
+               mode: Mode = "hybrid") -> SearchResult:
+        t0 = time.perf_counter()
+        q = clean_question(question)
+        filters = filters or Filters()
+        lang = detect_language(q)
+        result = self._search(q, k, filters, mode, lang)
+        result.elapsed_ms = (time.perf_counter() - t0) * 1000
+        log.debug("search %r: %d hits in %.1f ms", q[:60], len(result.hits), result.elapsed_ms)
+        return result
+
+    def _search(self, q: str, k: int, filters: Filters, mode: Mode, lang: str) -> SearchResult:
+        cfg = self.settings.retrieval
+        n = max(cfg.candidates, k)
+        d_idx, d_sims = self.dense(q, n, filters) if mode in ("hybrid", "dense") else ([], [])
+        lex_query = q
+        if lang == "en" and cfg.glossary:
+            lex_query = f"{q} {expand_english(q)}"
+        b_idx, b_scores = self.lexical(lex_query, n, filters) if mode in ("hybrid", "bm25") else ([], [])
+        if mode == "dense":
+            fused = {i: s for i, s in zip(d_idx, d_sims)}
+        elif mode == "bm25":
+            fused = {i: s for i, s in zip(b_idx, b_scores)}
+        else:
+            w_b = cfg.bm25_weight_en if lang == "en" else cfg.bm25_weight_nl
+            fused = rrf([(d_idx, cfg.dense_weight), (b_idx, w_b)], cfg.rrf_k)
+        dense_of = dict(zip(d_idx, d_sims))
+        bm25_of = dict(zip(b_idx, b_scores))
+        order = sorted(fused, key=lambda i: -fused[i])
+        hits = self._dedupe([
+            Hit(self.passages[i], float(fused[i]), self._title(i), self.metas.get(self.passages[i].doc_id),
+                {"dense": dense_of.get(i, 0.0), "bm25": bm25_of.get(i, 0.0)})
+            for i in order[: k * 3]
+        ])[:k]
+        features = {"dense_top1": max(d_sims, default=0.0), "bm25_top1": max(b_scores, default=0.0),
+                    "dense_top5_mean": float(np.mean(sorted(d_sims, reverse=True)[:5])) if d_sims else 0.0}
+        confidence = self.abstention.confidence(features)
+        abstain = bool(self.abstention.abstains(features)) if mode == "hybrid" else False
+        return SearchResult(q, hits, abstain=abstain or not hits, lang=lang, confidence=confidence)
+
+    def _title(self, i: int) -> str:
+        meta = self.metas.get(self.passages[i].doc_id)
+        return meta.title if meta else self.passages[i].doc_id
+
+    @staticmethod
+    def _dedupe(hits: list[Hit]) -> list[Hit]:
+        """Drop a unit whose span lies inside a higher-ranked unit of the same document."""
+        kept: list[Hit] = []
+        for h in hits:
+            p = h.passage
+            if any(k.passage.doc_id == p.doc_id and k.passage.clean_start <= p.clean_start
+                   and p.clean_end <= k.passage.clean_end for k in kept):
+                continue
+            kept.append(h)
+        return kept
+
+
+def _chroma_where(filters: Filters) -> dict[str, Any] | None:
+    clauses: list[dict[str, Any]] = []
+    if filters.docs:
+        clauses.append({"doc_id": {"$in": list(filters.docs)}})
+    if filters.kinds:
+        clauses.append({"kind": {"$in": list(filters.kinds)}})
+    if filters.types:
+        clauses.append({"type": {"$in": list(filters.types)}})
+    if filters.years:
+        clauses.append({"year": {"$in": [int(y) for y in filters.years]}})
+    if filters.sectors:
+        ors = [{f"sector:{s}": True} for s in filters.sectors]
+        clauses.append(ors[0] if len(ors) == 1 else {"$or": ors})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}

