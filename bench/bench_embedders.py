@@ -95,8 +95,13 @@ def onnx_embedders(model_dir: Path, work: Path) -> dict[str, Embed]:
     fp32, int8 = work / "model.onnx", work / "model-int8.onnx"
     sample = tok(["passage: a", "passage: b c"], padding=True, return_tensors="pt")
     axes = {0: "batch", 1: "seq"}
+
+    class Wrapped(torch.nn.Module):  # keyword call: v5's forward takes extra positionals
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            return hf(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
     torch.onnx.export(
-        hf,
+        Wrapped(),
         (sample["input_ids"], sample["attention_mask"]),
         str(fp32),
         input_names=["input_ids", "attention_mask"],
