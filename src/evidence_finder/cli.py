@@ -225,6 +225,75 @@ def serve(
         _fail(exc)
 
 
+@app.command("eval")
+def eval_(
+    questions: Annotated[Optional[list[Path]], typer.Option("--questions", help="Question JSONL file(s).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="md | json")] = "md",
+    index_dir: IndexDir = None,
+    modes: Annotated[str, typer.Option("--modes", help="Comma-separated: bm25,dense,hybrid")] = "bm25,dense,hybrid",
+    gate: Annotated[bool, typer.Option("--gate", help="Fail (exit 1) below evals/thresholds.toml.")] = False,
+    report_name: Annotated[str, typer.Option("--report-name", help="Base name under evals/reports/.")] = "latest",
+) -> None:
+    """Score retrieval on question sets: BM25, dense and hybrid side by side."""
+    from evidence_finder.evaluation import runner
+    from evidence_finder.retrieval.search import Searcher
+
+    if fmt not in ("md", "json"):
+        typer.echo(f"error: --format must be md or json, not {fmt!r}", err=True)
+        raise typer.Exit(2)
+    try:
+        qs = runner.load_questions(questions or runner.default_question_files())
+        if not qs:
+            raise BadInputError("no questions found; pass --questions FILE")
+        searcher = Searcher(_settings(index_dir))
+        result = runner.run(searcher, qs, tuple(m.strip() for m in modes.split(",") if m.strip()))
+    except EvidenceError as exc:
+        _fail(exc)
+        return
+    md = runner.to_markdown(result)
+    reports = runner.EVALS_DIR / "reports"
+    reports.mkdir(parents=True, exist_ok=True)
+    (reports / f"{report_name}.md").write_text(md, encoding="utf-8")
+    (reports / f"{report_name}.json").write_text(json.dumps(runner.to_json(result), indent=1))
+    runner.write_chart(result, reports / f"{report_name}.png")
+    typer.echo(md if fmt == "md" else json.dumps(runner.to_json(result)["table"], indent=1))
+    if gate:
+        failures = runner.gate(result, runner.load_thresholds())
+        for f in failures:
+            typer.secho(f"GATE FAILED: {f}", fg="red", err=True)
+        if failures:
+            raise typer.Exit(1)
+        typer.echo("eval gate: passed")
+
+
+@app.command()
+def calibrate(
+    questions: Annotated[Optional[list[Path]], typer.Option("--questions", help="Calibration questions (dev split).")] = None,
+    index_dir: IndexDir = None,
+) -> None:
+    """Fit the abstention model on answerable vs unanswerable dev questions."""
+    from evidence_finder.evaluation import runner
+    from evidence_finder.retrieval import abstain
+    from evidence_finder.retrieval.search import Searcher
+
+    try:
+        files = questions or [runner.EVALS_DIR / "questions" / "dev.jsonl"]
+        qs = runner.load_questions(files)
+        searcher = Searcher(_settings(index_dir))
+    except EvidenceError as exc:
+        _fail(exc)
+        return
+    samples = []
+    for q in qs:
+        feats = searcher.features(q["question"])
+        samples.append((feats, bool(q["gold"])))
+    model = abstain.fit(samples)
+    model.save(searcher.embedder.id, info={"fitted_on": [str(f.name) for f in files],
+                                           "n": len(samples)})
+    typer.echo(f"abstention model for {searcher.embedder.id}: weights {model.weights}, "
+               f"bias {model.bias:.3f}, threshold {model.threshold:.3f}")
+
+
 def main() -> None:
     app()
 

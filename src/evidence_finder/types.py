@@ -122,6 +122,8 @@ class Citation:
     passage: Passage
     title: str
     text: str  # the cited span (verbatim from the passage)
+    start: int = 0  # offsets of ``text`` inside ``passage.text``
+    end: int = 0
 
 
 @dataclass
@@ -136,3 +138,7 @@ class Answer:
     lang: str = "nl"
     notices: list[str] = field(default_factory=list)
     elapsed_ms: float = 0.0
+    mode: str = "answer"  # "answer" | "quotes"
+    search_question: str = ""  # what was searched (a follow-up, condensed with its history)
+    unsupported: list[str] = field(default_factory=list)  # generated sentences no passage backs
+    hits: list[Hit] = field(default_factory=list)  # the retrieved passages behind the answer

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from evidence_finder.types import SourceText
 
 _PUA = re.compile("[\ue000-\uf8ff\u00ad\ufeff\u200b]")  # private-use glyphs, soft hyphens, BOM, ZWSP
+_INVISIBLE = re.compile("[\u00ad\u200b\ufeff]")  # removed inside a word without a trace
 _BULLET_CHARS = "•●▪◦‣❑□■○◆➢✓-–+*"
 _TERMINAL = tuple(".!?:;”\"’)…")
 _PAGE_NUMBER = re.compile(r"^(?:[-–]\s*)?(?:pagina|page|p\.)?\s*\d{1,4}(?:\s*(?:/|van|of)\s*\d{1,4})?(?:\s*[-–])?$", re.I)
@@ -91,6 +92,7 @@ class _Line:
     words: list[tuple[str, int]]  # (verbatim word, source offset)
     blank_before: bool
     bullet: bool = False
+    glued: frozenset[int] = frozenset()  # word indices that continue the previous word
 
     @property
     def text(self) -> str:
@@ -133,13 +135,19 @@ def _running_lines(source: SourceText, lines: list[tuple[int, str]]) -> set[str]
     return repeated
 
 
-def _words_of(line: str, base: int) -> list[tuple[str, int]]:
-    words = []
+def _words_of(line: str, base: int) -> tuple[list[tuple[str, int]], frozenset[int]]:
+    """Verbatim words of a line, and the indices of pieces glued to the previous piece
+    (a word split only by a soft hyphen or zero-width space: 'leer\u00adkrachten')."""
+    words: list[tuple[str, int]] = []
+    glued: set[int] = set()
     for m in re.finditer(r"\S+", line):
         tok, start = m.group(), base + m.start()
         pieces = [p for p in _split_removed(tok, start) if p[0]]
-        words.extend(pieces)
-    return words
+        for k, (piece, src) in enumerate(pieces):
+            if k and _INVISIBLE.fullmatch(line[src - base - 1]) and words:
+                glued.add(len(words))
+            words.append((piece, src))
+    return words, frozenset(glued)
 
 
 def _split_removed(tok: str, start: int) -> list[tuple[str, int]]:
@@ -171,7 +179,7 @@ def _to_lines(source: SourceText) -> tuple[list[_Line], int]:
     dropped = 0
     for pos, line in raw:
         had_glyph_bullet = bool(re.match(r"^\s*[\ue000-\uf8ff]", line))
-        words = _words_of(line, pos)
+        words, glued = _words_of(line, pos)
         if not words:
             blank = True
             continue
@@ -184,7 +192,7 @@ def _to_lines(source: SourceText) -> tuple[list[_Line], int]:
         bullet = not attribution and (
             had_glyph_bullet or (words[0][0] in _BULLET_CHARS and len(words) > 1)
         )
-        lines.append(_Line(words, blank, bullet))
+        lines.append(_Line(words, blank, bullet, glued))
         blank = False
     return lines, dropped
 
@@ -305,7 +313,7 @@ def _build_block(lines: list[_Line], b: _Builder, vocab: Counter[str]) -> None:
     for li, line in enumerate(lines):
         for wi, (word, src) in enumerate(line.words):
             is_last_of_line = wi == len(line.words) - 1
-            if wi > 0:
+            if wi > 0 and wi not in line.glued:
                 b.insert(" ")
             if is_last_of_line and li + 1 < len(lines) and word.endswith("-") and len(word) > 1:
                 nxt = lines[li + 1].words[0][0]
@@ -334,6 +342,8 @@ def _is_residue(text: str) -> bool:
     """Chart labels and axis ticks left by PDF extraction ('Helemaal', '35%', 'Ja Nee')."""
     words = text.split()
     if len(words) > 6 or text.endswith(_TERMINAL) or _is_caps(text):
+        return False
+    if re.match(r"^-\s.{2,80}\s-$", text):  # a quote attribution ('- trekker -'), not a label
         return False
     alpha = [w for w in words if re.search(r"[^\W\d_]{2,}", w)]
     capword = re.match(r"^[A-Z][a-z]{4,}$", text) is not None

@@ -82,13 +82,24 @@ def _is_plain_heading(block: Block, nxt: Block | None) -> bool:
 
 def _quote_end(blocks: list[Block], i: int, text: str) -> int | None:
     """Index of the block where the quote opened in block ``i`` closes, if it does soon."""
+    opened: list[str] = []
     for j in range(i, min(i + 8, len(blocks))):
         body = blocks[j].text[1:] if j == i else blocks[j].text
-        if _CLOSE.search(body):
+        opened.append(body)
+        if _CLOSE.search(body) or _closed_by_single(opened):
             return j
         if j > i and (heading_level(blocks[j].text) or _ATTRIBUTION.match(blocks[j].text)):
             return None
     return None
+
+
+def _closed_by_single(bodies: list[str]) -> bool:
+    """A “-quote that the source closes with ’ ('… ingewikkeld.’'): the block ends with ’ and
+    there is one more ’ than ‘ (apostrophes inside words, as in 'zo’n', not counted)."""
+    joined = " ".join(bodies).rstrip()
+    if not joined.endswith("’"):
+        return False
+    return len(re.findall(r"’(?![^\W\d_])", joined)) > joined.count("‘")
 
 
 def _quote_attribution(blocks: list[Block], i: int, j: int) -> tuple[str, int]:

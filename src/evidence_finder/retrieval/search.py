@@ -92,12 +92,23 @@ class Searcher:
         self.bm25 = BM25Index.load(self.store.dir / "bm25")
         self._bm25_rows = np.array([self.by_id.get(pid, -1) for pid in self.bm25.ids], dtype=np.int64)
         self.abstention = AbstentionModel.load(self.embedder.id)
+        self._qcache: dict[str, np.ndarray] = {}
 
     # ------------------------------------------------------------------ retrievers
+    def query_vector(self, question: str) -> np.ndarray:
+        """The question's embedding, cached: a chat re-asks and evals run several modes."""
+        qv = self._qcache.get(question)
+        if qv is None:
+            qv = self.embedder.embed_query(question)
+            if len(self._qcache) >= 512:
+                self._qcache.pop(next(iter(self._qcache)))
+            self._qcache[question] = qv
+        return qv
+
     def dense(self, question: str, n: int, filters: Filters) -> tuple[list[int], list[float]]:
         if not self.passages:
             return [], []
-        qv = self.embedder.embed_query(question)
+        qv = self.query_vector(question)
         where = _chroma_where(filters)
         got = self.store.collection.query(
             query_embeddings=[qv.tolist()], n_results=min(n, len(self.passages)), where=where,
@@ -140,10 +151,8 @@ class Searcher:
         cfg = self.settings.retrieval
         n = max(cfg.candidates, k)
         d_idx, d_sims = self.dense(q, n, filters) if mode in ("hybrid", "dense") else ([], [])
-        lex_query = q
-        if lang == "en" and cfg.glossary:
-            lex_query = f"{q} {expand_english(q)}"
-        b_idx, b_scores = self.lexical(lex_query, n, filters) if mode in ("hybrid", "bm25") else ([], [])
+        b_idx, b_scores = (self.lexical(self._lexical_query(q, lang), n, filters)
+                           if mode in ("hybrid", "bm25") else ([], []))
         if mode == "dense":
             fused = {i: s for i, s in zip(d_idx, d_sims)}
         elif mode == "bm25":
@@ -159,11 +168,24 @@ class Searcher:
                 {"dense": dense_of.get(i, 0.0), "bm25": bm25_of.get(i, 0.0)})
             for i in order[: k * 3]
         ])[:k]
-        features = {"dense_top1": max(d_sims, default=0.0), "bm25_top1": max(b_scores, default=0.0),
-                    "dense_top5_mean": float(np.mean(sorted(d_sims, reverse=True)[:5])) if d_sims else 0.0}
+        features = _features(d_sims, b_scores)
         confidence = self.abstention.confidence(features)
         abstain = bool(self.abstention.abstains(features)) if mode == "hybrid" else False
         return SearchResult(q, hits, abstain=abstain or not hits, lang=lang, confidence=confidence)
+
+    def _lexical_query(self, q: str, lang: str) -> str:
+        if lang == "en" and self.settings.retrieval.glossary:
+            return f"{q} {expand_english(q)}"
+        return q
+
+    def features(self, question: str, filters: Filters | None = None) -> dict[str, float]:
+        """Retrieval features of a question, as the abstention model sees them."""
+        q = clean_question(question)
+        n = self.settings.retrieval.candidates
+        filters = filters or Filters()
+        _, d_sims = self.dense(q, n, filters)
+        _, b_scores = self.lexical(self._lexical_query(q, detect_language(q)), n, filters)
+        return _features(d_sims, b_scores)
 
     def _title(self, i: int) -> str:
         meta = self.metas.get(self.passages[i].doc_id)
@@ -180,6 +202,12 @@ class Searcher:
                 continue
             kept.append(h)
         return kept
+
+
+def _features(d_sims: list[float], b_scores: list[float]) -> dict[str, float]:
+    top5 = sorted(d_sims, reverse=True)[:5]
+    return {"dense_top1": max(d_sims, default=0.0), "bm25_top1": max(b_scores, default=0.0),
+            "dense_top5_mean": float(np.mean(top5)) if top5 else 0.0}
 
 
 def _chroma_where(filters: Filters) -> dict[str, Any] | None:

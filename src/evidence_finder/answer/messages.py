@@ -1,0 +1,55 @@
+"""Interface words of answers, in the question's language (nl or en)."""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "no_evidence": {
+        "en": "No evidence found in the documents for this question.",
+        "nl": "Geen bewijs gevonden in de documenten voor deze vraag.",
+    },
+    "no_quotes": {
+        "en": "No respondent quotes found in the documents for this question.",
+        "nl": "Geen citaten van respondenten gevonden in de documenten voor deze vraag.",
+    },
+    "evidence": {"en": "Evidence", "nl": "Bewijs"},
+    "quotes_lead": {
+        "en": "Respondents on this question:",
+        "nl": "Respondenten over deze vraag:",
+    },
+    "llm_failed": {
+        "en": "The language model could not answer ({reason}); this is the extractive answer.",
+        "nl": "Het taalmodel kon niet antwoorden ({reason}); dit is het extractieve antwoord.",
+    },
+    "llm_unverified": {
+        "en": "The language model's answer could not be verified against the passages; "
+              "this is the extractive answer.",
+        "nl": "Het antwoord van het taalmodel kon niet worden gecontroleerd aan de passages; "
+              "dit is het extractieve antwoord.",
+    },
+    "removed_unsupported": {
+        "en": "{n} sentence(s) of the language model were removed: no passage supports them.",
+        "nl": "{n} zin(nen) van het taalmodel zijn verwijderd: geen passage onderbouwt ze.",
+    },
+    "flagged_unsupported": {
+        "en": "{n} sentence(s) marked (unverified) are not supported by a passage.",
+        "nl": "{n} zin(nen) gemarkeerd met (niet geverifieerd) worden door geen passage onderbouwd.",
+    },
+    "unverified_tag": {"en": "(unverified)", "nl": "(niet geverifieerd)"},
+    "dropped_markers": {
+        "en": "{n} citation marker(s) pointed to no passage and were removed.",
+        "nl": "{n} bronverwijzing(en) verwezen naar geen passage en zijn verwijderd.",
+    },
+    "condense_failed": {
+        "en": "The follow-up question was combined with the previous topic without the language "
+              "model ({reason}).",
+        "nl": "De vervolgvraag is zonder het taalmodel gecombineerd met het vorige onderwerp "
+              "({reason}).",
+    },
+}
+
+
+def msg(key: str, lang: str, **kwargs: object) -> str:
+    """The message ``key`` in ``lang`` (Dutch for anything but 'en')."""
+    table = MESSAGES[key]
+    text = table["en" if lang == "en" else "nl"]
+    return text.format(**kwargs) if kwargs else text

@@ -1,0 +1,1 @@
+"""Retrieval and answer evaluation (question sets and reports live in the top-level evals/)."""
