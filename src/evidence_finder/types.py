@@ -82,13 +82,22 @@ class Passage:
     attribution: str = ""  # quotes: who said it, when the text says so
     context: str = ""  # quotes/tables: the surrounding paragraph, shown but not cited
     hash: str = ""
+    # Spans (relative to ``text``) that get their own vectors: dense retrieval scores a
+    # passage by its best window, so a 200-word passage is found by the one sentence
+    # pair that answers the question (small-to-big retrieval).
+    windows: tuple[tuple[int, int], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def window_texts(self) -> list[str]:
+        return [self.text[s:e] for s, e in self.windows] or [self.text]
+
     @staticmethod
     def from_dict(d: dict[str, Any]) -> Passage:
-        return Passage(**{k: d[k] for k in Passage.__dataclass_fields__ if k in d})
+        fields = {k: d[k] for k in Passage.__dataclass_fields__ if k in d}
+        fields["windows"] = tuple(tuple(w) for w in fields.get("windows", ()))
+        return Passage(**fields)
 
 
 @dataclass

@@ -70,3 +70,21 @@ def answer_json(answer: Answer, qid: str) -> dict[str, Any]:
         "lang": answer.lang, "mode": answer.mode, "notices": answer.notices,
         "search_question": answer.search_question,
     }
+
+
+def render_text(answer: Answer) -> str:
+    """The answer for a terminal: text, notices, then the numbered evidence with locations."""
+    from evidence_finder.answer.messages import msg
+
+    lines = [answer.text]
+    lines += [f"! {notice}" for notice in answer.notices]
+    if answer.citations:
+        lines += ["", msg("evidence", answer.lang) + ":"]
+        for c in answer.citations:
+            p = c.passage
+            where = " · ".join(x for x in (p.section.split(" > ")[-1] if p.section else "",
+                                           f"p. {p.page}" if p.page else "") if x and x != c.title)
+            lines.append(f"[{c.n}] {c.title}" + (f" — {where}" if where else ""))
+            lines.append(f"    {' '.join(c.text.split())}")
+    lines.append(f"({answer.backend}, {answer.elapsed_ms:.0f} ms)")
+    return "\n".join(lines)

@@ -12,6 +12,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "Geen citaten van respondenten gevonden in de documenten voor deze vraag.",
     },
     "evidence": {"en": "Evidence", "nl": "Bewijs"},
+    "no_match": {
+        "en": "The passages found do not mention the terms of the question.",
+        "nl": "De gevonden passages noemen de termen van de vraag niet.",
+    },
     "quotes_lead": {
         "en": "Respondents on this question:",
         "nl": "Respondenten over deze vraag:",

@@ -42,7 +42,7 @@ def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
     """Sentence spans in ``text`` (shifted by ``offset``), aware of Dutch abbreviations."""
     spans, start = [], 0
     for m in _BOUNDARY.finditer(text):
-        word = text[:m.start() + 1].rsplit(None, 1)[-1].rstrip(".").lower()
+        word = text[:m.start() + 1].rsplit(None, 1)[-1].rstrip(".").lstrip("(“‘\"'[").lower()
         if word in _ABBREVIATIONS or re.fullmatch(r"[a-z]", word):
             continue
         end = m.start() + len(m.group().rstrip())
@@ -158,15 +158,42 @@ def _passage_id(doc_id: str, kind: str, text: str, seen: dict[str, int]) -> str:
     return base if seen[base] == 1 else f"{base}-{seen[base]}"
 
 
+def windows(text: str, target_words: int) -> tuple[tuple[int, int], ...]:
+    """Consecutive sentence groups of about ``target_words`` covering ``text``."""
+    if target_words <= 0:
+        return ()
+    out: list[tuple[int, int]] = []
+    cur_start, cur_words = -1, 0
+    cur_end = 0
+    for s, e in split_sentences(text):
+        n = _n_words(text[s:e])
+        if cur_start >= 0 and cur_words + n > target_words * 1.5:
+            out.append((cur_start, cur_end))
+            cur_start, cur_words = -1, 0
+        if cur_start < 0:
+            cur_start = s
+        cur_end, cur_words = e, cur_words + n
+        if cur_words >= target_words:
+            out.append((cur_start, cur_end))
+            cur_start, cur_words = -1, 0
+    if cur_start >= 0:
+        if out and cur_words < target_words // 3:
+            out[-1] = (out[-1][0], cur_end)  # a short tail joins the previous window
+        else:
+            out.append((cur_start, cur_end))
+    return tuple(out)
+
+
 def _make(doc_id: str, doc: CleanDoc, kind: str, start: int, end: int, section: str,
-          seen: dict[str, int], attribution: str = "", context: str = "") -> Passage:
+          seen: dict[str, int], attribution: str = "", context: str = "",
+          window_words: int = 0) -> Passage:
     text = doc.text[start:end]
     src_start, src_end = doc.source_span(start, end)
     return Passage(
         id=_passage_id(doc_id, kind, text, seen), doc_id=doc_id, kind=kind, text=text,
         char_start=src_start, char_end=src_end, clean_start=start, clean_end=end,
         section=section, page=doc.page_of(start), attribution=attribution, context=context,
-        hash=content_hash(text),
+        hash=content_hash(text), windows=windows(text, window_words),
     )
 
 
@@ -179,7 +206,8 @@ def chunk_document(doc_id: str, doc: CleanDoc, units: list[Unit], cfg: ChunkSett
         for items in _pack(group, cfg):
             first = next((x for x in items if not x.sticky), items[0])
             section = items[0].section if items[0].sticky else first.section
-            out.append(_make(doc_id, doc, "passage", items[0].start, items[-1].end, section, seen))
+            out.append(_make(doc_id, doc, "passage", items[0].start, items[-1].end, section, seen,
+                             window_words=cfg.window_words))
     out.extend(_special_units(doc_id, doc, units, seen, cfg))
     return out
 

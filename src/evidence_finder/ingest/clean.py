@@ -26,6 +26,9 @@ _PAGE_NUMBER = re.compile(r"^(?:[-–]\s*)?(?:pagina|page|p\.)?\s*\d{1,4}(?:\s*(
 _SEPARATOR = re.compile(r"^[\s_\-=*.·•]{1,}$")
 _FOOTNOTE_TOKEN = re.compile(r"^(?P<word>[^\W\d_][\w’'+-]*[a-zà-ÿ+)])(?P<num>\d{1,2})(?P<punct>[.,;:]?)$")
 _WORD = re.compile(r"[^\W\d_][\w’'+-]*[^\W\d_]|[^\W\d_]", re.U)
+_ATTRIBUTION_LINE = re.compile(r"^[-–]\s.{2,80}\s[-–]$")  # '- trekker -' under a quote
+_NUMBERED_HEADING = re.compile(r"^(?:[A-Z]\.)?\d{1,2}(?:(?:\.\d{1,2})+\.?| /)\s+[A-Z]")
+_QUOTE_CLOSED = re.compile(r"[”\"](?:\s*(?:\[…\]|\[\.\.\.\]))?$")
 _SUPERSCRIPT = re.compile("[\u00b9\u00b2\u00b3\u2070-\u2079]")
 
 
@@ -188,7 +191,7 @@ def _to_lines(source: SourceText) -> tuple[list[_Line], int]:
             dropped += 1
             blank = True
             continue
-        attribution = re.match(r"^-\s.{2,80}\s-$", text) is not None
+        attribution = _ATTRIBUTION_LINE.match(text) is not None
         bullet = not attribution and (
             had_glyph_bullet or (words[0][0] in _BULLET_CHARS and len(words) > 1)
         )
@@ -217,7 +220,7 @@ def _starts_block(line: _Line) -> bool:
         or first[:1] in "“„\""
         or bool(re.match(r"^\d+(\.\d+)*\.?\s+[A-Z]", text) and len(text) < 160)
         or bool(re.match(r"^\d+ / ", text))
-        or bool(re.match(r"^-\s.{2,80}\s-$", text))
+        or bool(_ATTRIBUTION_LINE.match(text))
         or bool(re.match(r"^(UIT|Uit|BRON|Bron|Tabel|Figuur|Table|Figure)\b", first))
     )
 
@@ -232,8 +235,12 @@ def _should_join(prev: _Line, prev_block_text: str, line: _Line) -> bool:
         return len(prev_text) >= 40 or prev_text.split()[-1] in _CAPS_LINKS
     if _is_caps(prev_block_text) != _is_caps(cur) and (_is_caps(cur) or len(prev_block_text) < 120):
         return False
-    if re.match(r"^-\s.{2,80}\s-$", prev_text):
+    if _ATTRIBUTION_LINE.match(prev_text):
         return False
+    if prev_block_text[:1] in "“„\"" and _QUOTE_CLOSED.search(prev_text) and cur[:1].isupper():
+        return False  # the quote closed at the line end: a heading or new paragraph follows
+    if re.fullmatch(r"[A-Z][a-z]{4,}", prev_block_text) and line.blank_before and len(cur) >= 60:
+        return False  # a one-word title ('Inleiding') over a paragraph that lost its drop cap
     first_char = cur[0]
     continues = first_char.islower() or first_char in "(,;)‘'"
     if prev_text.endswith(":") and continues:
@@ -338,13 +345,16 @@ def _keeps_hyphen_join(prev_word: str, next_word: str) -> bool:
     return next_word[:1].islower()
 
 
-def _is_residue(text: str) -> bool:
+def _is_residue(text: str, next_text: str = "") -> bool:
     """Chart labels and axis ticks left by PDF extraction ('Helemaal', '35%', 'Ja Nee')."""
     words = text.split()
     if len(words) > 6 or text.endswith(_TERMINAL) or _is_caps(text):
         return False
-    if re.match(r"^-\s.{2,80}\s-$", text):  # a quote attribution ('- trekker -'), not a label
+    if _ATTRIBUTION_LINE.match(text) or _NUMBERED_HEADING.match(text):  # '- trekker -', '1.1. Doel'
         return False
+    next_text = next_text.lstrip(_BULLET_CHARS + " ")
+    if text[:1].isupper() and len(next_text) >= 120 and next_text[:1].isupper():
+        return False  # a short heading ('Belemmerende factoren') over a paragraph
     alpha = [w for w in words if re.search(r"[^\W\d_]{2,}", w)]
     capword = re.match(r"^[A-Z][a-z]{4,}$", text) is not None
     return (len(words) <= 2 and not capword) or len(alpha) <= len(words) // 2
@@ -356,6 +366,11 @@ def clean(source: SourceText) -> CleanDoc:
     vocab: Counter[str] = Counter(
         m.group().lower() for m in _WORD.finditer(_PUA.sub("", source.text))
     )
+    for tok in _PUA.sub("", source.text).split():
+        fm = _FOOTNOTE_TOKEN.match(tok)
+        if fm:  # 'Covid19' counts as itself, not as the bare word 'covid' (_WORD's match)
+            vocab[tok.lower().strip(".,;:")] += 1
+            vocab[fm.group("word").lower().rstrip("+)")] -= 1
     groups: list[list[_Line]] = []
     for line in lines:
         if groups:
@@ -367,11 +382,12 @@ def clean(source: SourceText) -> CleanDoc:
 
     b = _Builder()
     blocks: list[Block] = []
-    for group in groups:
+    for gi, group in enumerate(groups):
         probe = _Builder()
         _build_block(group, probe, vocab)
         text = "".join(probe.parts)
-        if _is_residue(text) and not group[0].bullet:
+        next_text = " ".join(ln.text for ln in groups[gi + 1]) if gi + 1 < len(groups) else ""
+        if _is_residue(text, next_text) and not group[0].bullet:
             dropped += len(group)
             continue
         if blocks:

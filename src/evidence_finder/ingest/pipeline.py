@@ -27,7 +27,7 @@ from evidence_finder.ingest.clean import clean
 from evidence_finder.ingest.load import iter_source_files, load_source
 from evidence_finder.ingest.structure import analyse
 from evidence_finder.retrieval.bm25 import BM25Index
-from evidence_finder.retrieval.embedders import Embedder, make_embedder
+from evidence_finder.retrieval.embedders import CachedEmbedder, Embedder, make_embedder
 from evidence_finder.retrieval.store import IndexIdentity, IndexStore, chroma_metadata
 from evidence_finder.settings import Settings
 from evidence_finder.types import DocumentMeta, Passage
@@ -92,13 +92,15 @@ def _guess_title(text: str) -> str:
     return ""
 
 
-def embed_text(p: Passage, meta: DocumentMeta, with_context: bool) -> str:
-    """What the embedder reads for a passage: optionally its document and section first."""
+def embed_text(p: Passage, meta: DocumentMeta, with_context: bool, text: str | None = None) -> str:
+    """What the embedder reads for a passage (or one of its windows): optionally its
+    document and section first."""
+    text = p.text if text is None else text
     if not with_context:
-        return p.text
+        return text
     section = p.section.split(" > ")[-1] if p.section else ""
     head = " — ".join(x for x in (meta.short_title or meta.title, section) if x)
-    return f"{head}\n{p.text}"
+    return f"{head}\n{text}"
 
 
 def chunk_file(path: Path, settings: Settings) -> tuple[str, list[Passage]]:
@@ -137,10 +139,11 @@ def ingest(paths: list[Path], settings: Settings, *, index_dir: Path | None = No
     report = IngestReport()
     files, skipped = iter_source_files([Path(p) for p in paths])
     report.skipped.extend((str(p), reason) for p, reason in skipped)
-    embedder = embedder or make_embedder(settings)
+    if embedder is None:
+        embedder = CachedEmbedder(make_embedder(settings), settings.data_dir / "cache" / "vectors.sqlite3")
     identity = IndexIdentity.from_settings(settings, embedder.id)
     with index_lock(index_dir):
-        store = IndexStore(index_dir, identity, create=True)
+        store = IndexStore(index_dir, identity, create=True, chroma=settings.chroma)
         try:
             _run(store, files, [Path(p) for p in paths], settings, embedder, report, progress, prune)
         finally:
@@ -151,8 +154,9 @@ def ingest(paths: list[Path], settings: Settings, *, index_dir: Path | None = No
 
 def _run(store: IndexStore, files: list[Path], roots: list[Path], settings: Settings,
          embedder: Embedder, report: IngestReport, progress: Progress | None, prune: bool) -> None:
-    if store.stored_identity().get("collection") != store.identity.collection:
-        store.clear()  # another embedder or chunker: every document is rebuilt
+    if (store.stored_identity().get("collection") != store.identity.collection
+            or store.vectors_moved() or store.vectors_lost()):
+        store.clear()  # another embedder, chunker or vector store, or lost vectors: rebuild all
     known = store.documents()
     work: list[tuple[Path, str, DocumentMeta, list[Passage]]] = []
     manifests: dict[Path, dict[str, dict[str, Any]]] = {}
@@ -188,40 +192,50 @@ def _run(store: IndexStore, files: list[Path], roots: list[Path], settings: Sett
     report.documents = len(store.documents())
 
 
+def vector_units(p: Passage) -> list[tuple[str, str]]:
+    """(vector id, text) for each vector of a passage: one per window."""
+    texts = p.window_texts()
+    if len(texts) == 1:
+        return [(p.id, texts[0])]
+    return [(f"{p.id}#{i}", t) for i, t in enumerate(texts)]
+
+
 def _embed_and_store(store: IndexStore, work: list[tuple[Path, str, DocumentMeta, list[Passage]]],
                      settings: Settings, embedder: Embedder, report: IngestReport,
                      progress: Progress | None) -> None:
-    todo: list[tuple[Path, str, DocumentMeta, list[Passage], list[Passage], set[str]]] = []
+    plans = []
     total = 0
     for path, file_hash, meta, passages in work:
         existing = store.vector_ids(meta.doc_id)
-        new = [p for p in passages if p.id not in existing]
-        todo.append((path, file_hash, meta, passages, new, existing))
+        units = [(vid, text, p) for p in passages for vid, text in vector_units(p)]
+        new = [u for u in units if u[0] not in existing]
+        plans.append((path, file_hash, meta, passages, units, new, existing))
         total += len(new)
     done = 0
     if progress:
         progress("embed", 0, total, "")
-    for path, file_hash, meta, passages, new, existing in todo:
+    with_context = settings.retrieval.embed_context
+    for path, file_hash, meta, passages, units, new, existing in plans:
         for i in range(0, len(new), EMBED_BATCH):
             batch = new[i:i + EMBED_BATCH]
-            vectors = embedder.embed_passages(
-                [embed_text(p, meta, settings.retrieval.embed_context) for p in batch]
-            )
+            vectors = embedder.embed_passages([embed_text(p, meta, with_context, text)
+                                               for _, text, p in batch])
             store.collection.upsert(
-                ids=[p.id for p in batch], embeddings=vectors.tolist(),
-                metadatas=[chroma_metadata(p, meta) for p in batch],
+                ids=[vid for vid, _, _ in batch], embeddings=vectors.tolist(),
+                metadatas=[chroma_metadata(p, meta) for _, _, p in batch],
             )
             done += len(batch)
             report.embedded += len(batch)
             if progress:
                 progress("embed", done, total, meta.doc_id)
-        stale = existing - {p.id for p in passages}
+        wanted = {vid for vid, _, _ in units}
+        stale = existing - wanted
         if stale:
             store.collection.delete(ids=sorted(stale))
-        kept = [p for p in passages if p.id in existing]
+        kept = [(vid, p) for vid, _, p in units if vid in existing]
         if kept:  # metadata (e.g. a manifest edit) may have changed without the text changing
-            store.collection.update(ids=[p.id for p in kept],
-                                    metadatas=[chroma_metadata(p, meta) for p in kept])
+            store.collection.update(ids=[vid for vid, _ in kept],
+                                    metadatas=[chroma_metadata(p, meta) for _, p in kept])
         store.replace_document(meta, str(path.resolve()), file_hash, passages, time.time())
         report.processed += 1
 
@@ -241,7 +255,7 @@ def _remove_deleted(store: IndexStore, files: list[Path], roots: list[Path]) -> 
 
 
 def _sweep_orphans(store: IndexStore) -> None:
-    owned = {p.id for p in store.passages()}
+    owned = {vid for p in store.passages() for vid, _ in vector_units(p)}
     orphans = store.vector_ids() - owned
     if orphans:
         store.collection.delete(ids=sorted(orphans))

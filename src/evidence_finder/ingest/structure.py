@@ -15,7 +15,9 @@ from evidence_finder.ingest.clean import Block, CleanDoc
 
 _NUMBERED = re.compile(r"^(?P<num>\d{1,2}[a-z]?(?:\.\d{1,2})*)\.?\s+(?P<title>[A-Z“‘'\"].*)$")
 _CHAPTER = re.compile(r"^(?P<num>\d{1,2})\s+/\s+(?P<title>\S.*)$")
-_ATTRIBUTION = re.compile(r"^(?:-\s(?P<role>.{2,80})\s-|(?P<src>(?:UIT|Uit|BRON|Bron)\s*:\s*.{3,200}))$")
+_ATTRIBUTION = re.compile(
+    r"^(?:[-–]\s(?P<role>.{2,80})\s[-–]|(?P<src>(?:UIT|Uit|BRON|Bron)\s*:\s*.{3,200}))$"
+)
 _TABLE = re.compile(r"^(Tabel|Table)\s+\d+[a-z]?\s*[:.]", re.I)
 _OPEN_QUOTES = "“„\""
 _CLOSE = re.compile("[”\"“](?=[\\s.,;:)!?]*$|\\s)")
@@ -77,7 +79,8 @@ def _is_plain_heading(block: Block, nxt: Block | None) -> bool:
         return False
     if re.search(r"\d+%|\(\d", text) or _TABLE.match(text) or text.startswith(("Figuur", "Bron")):
         return False
-    return len(nxt.text) >= 120 and nxt.text[:1].isupper()
+    drop_cap_lost = re.fullmatch(r"[A-Z][a-z]{4,}", text) is not None  # 'Inleiding' + 'it rapport'
+    return len(nxt.text) >= 120 and (nxt.text[:1].isupper() or drop_cap_lost)
 
 
 def _quote_end(blocks: list[Block], i: int, text: str) -> int | None:
@@ -115,9 +118,10 @@ def _quote_attribution(blocks: list[Block], i: int, j: int) -> tuple[str, int]:
     if i > 0:
         prev = blocks[i - 1].text
         last = re.split(r"(?<=[.!?])\s+", prev)[-1]
-        if prev.endswith(":") or _SAYS.search(last):
-            if _ROLE_WORDS.search(last) or _SAYS.search(last):
-                return last[:200], -1
+        role, says = _ROLE_WORDS.search(last), _SAYS.search(last)
+        # a lead-in ('Een docent vertelt:'), not any sentence that happens to hold 'geeft aan'
+        if (prev.endswith(":") and (role or says)) or (role and says):
+            return last[:200], -1
     return "", -1
 
 

@@ -24,7 +24,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -148,9 +148,8 @@ class _Reader:
     def __init__(self, buf: bytes) -> None:
         self.buf, self.pos = buf, 0
 
-    def take(self, fmt: str) -> tuple:
-        self.pos += struct.calcsize("<" + fmt)
-        return struct.unpack_from("<" + fmt, self.buf, self.pos - struct.calcsize("<" + fmt))
+    def take(self, fmt: str) -> tuple[Any, ...]:
+        return struct.unpack(f"<{fmt}", self.raw(struct.calcsize(f"<{fmt}")))
 
     def raw(self, n: int) -> bytes:
         self.pos += n
@@ -218,19 +217,19 @@ def _dequant_q4(data: bytes) -> np.ndarray:
 
 
 def _double_array(keys: dict[bytes, int]) -> list[int]:
-    """Build a darts-clone double-array trie (the format SentencePiece's charsmap embeds).
+    """Darts-clone double-array trie, as a SentencePiece charsmap embeds it.
 
-    Unit bits: label 0-7, has_leaf 8, offset << 10; a leaf's value unit sits at child
-    label 0 with bit 31 set. Offsets stay < 2**21 because the array is small.
+    Unit bits: label 0-7, has_leaf 8, offset << 10; a leaf's value sits at child label 0
+    with bit 31 set (so it never matches a byte). Offsets stay < 2**21: the array is small.
     """
-    root: dict[int, object] = {}
+    root: dict[int, Any] = {}  # byte -> child node; label 0 -> leaf value
     for key, value in keys.items():
         node = root
         for byte in key:
-            node = node.setdefault(byte, {})  # type: ignore[assignment]
+            node = node.setdefault(byte, {})
         node[0] = value
-    units, used, bases, free = [0], {0}, set(), []
-    stack: list[tuple[dict, int]] = [(root, 0)]
+    units, used, bases, free = [0], {0}, set[int](), list[int]()
+    stack: list[tuple[dict[int, Any], int]] = [(root, 0)]
     while stack:
         node, pos = stack.pop()
         labels = sorted(node)
@@ -246,7 +245,7 @@ def _double_array(keys: dict[bytes, int]) -> list[int]:
                 units[base] = node[0] | 1 << 31
             else:
                 units[base ^ c] = c
-                stack.append((node[c], base ^ c))  # type: ignore[arg-type]
+                stack.append((node[c], base ^ c))
     if len(units) >= 1 << 21:
         raise ValueError("normalisation trie too large for short darts offsets")
     return units + [0] * (-len(units) % 256)  # every base ^ byte must stay in bounds
@@ -328,11 +327,15 @@ def _hf_state_dict(src: _Source) -> Iterator[tuple[str, np.ndarray]]:
             yield f"encoder.layer.{i}.{hf}.bias", t[f"l{i}.{short}.b"]
 
 
-_CONFIG_SHAPES = {"vocab_size": "VOC", "hidden_size": "H", "num_hidden_layers": "NL"}
-_CONFIG_SHAPES |= {"num_attention_heads": "NH", "intermediate_size": "FF", "type_vocab_size": "TVS"}
-_CONFIG_FIXED = {"architectures": ["XLMRobertaModel"], "model_type": "xlm-roberta", "hidden_act": "gelu"}
-_CONFIG_FIXED |= {"hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1, "initializer_range": 0.02}
-_CONFIG_FIXED |= {"position_embedding_type": "absolute", "torch_dtype": "float32"}
+_CONFIG_SHAPES = {
+    "vocab_size": "VOC", "hidden_size": "H", "num_hidden_layers": "NL",
+    "num_attention_heads": "NH", "intermediate_size": "FF", "type_vocab_size": "TVS",
+}  # fmt: skip
+_CONFIG_FIXED = {
+    "architectures": ["XLMRobertaModel"], "model_type": "xlm-roberta", "hidden_act": "gelu",
+    "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1, "initializer_range": 0.02,
+    "position_embedding_type": "absolute", "torch_dtype": "float32",
+}  # fmt: skip
 # The long-standing sentence-transformers layout (module paths, model_args, pooling flags):
 # sentence-transformers 2.x to 6.x all load it, unlike each version's own save() format.
 _ST_MODULES = [(0, "", "Transformer"), (1, "1_Pooling", "Pooling"), (2, "2_Normalize", "Normalize")]
@@ -382,8 +385,10 @@ def _convert(src_path: Path, out: Path, digest: str) -> None:
         (out / rel).parent.mkdir(parents=True, exist_ok=True)
         (out / rel).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     st = src_path.stat()
-    marker = {"converter_version": CONVERTER_VERSION, "source": str(src_path), "source_sha256": digest}
-    marker |= {"source_stat": [st.st_size, st.st_mtime_ns], "weights_bytes": weights.stat().st_size}
+    marker = {
+        "converter_version": CONVERTER_VERSION, "source": str(src_path), "source_sha256": digest,
+        "source_stat": [st.st_size, st.st_mtime_ns], "weights_bytes": weights.stat().st_size,
+    }  # fmt: skip
     (out / MARKER).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
     for path in (*out.rglob("*"), out):
         _fsync(path)

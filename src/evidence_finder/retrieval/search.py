@@ -81,7 +81,7 @@ class Searcher:
         self.embedder = embedder or make_embedder(settings)
         identity = IndexIdentity.from_settings(settings, self.embedder.id)
         self.store = IndexStore(Path(index_dir or settings.resolved_index_dir), identity,
-                                create=False)
+                                create=False, chroma=settings.chroma)
         self.reload()
 
     def reload(self) -> None:
@@ -93,6 +93,7 @@ class Searcher:
         self._bm25_rows = np.array([self.by_id.get(pid, -1) for pid in self.bm25.ids], dtype=np.int64)
         self.abstention = AbstentionModel.load(self.embedder.id)
         self._qcache: dict[str, np.ndarray] = {}
+        self._vector_count: int | None = None
 
     # ------------------------------------------------------------------ retrievers
     def query_vector(self, question: str) -> np.ndarray:
@@ -111,16 +112,24 @@ class Searcher:
         qv = self.query_vector(question)
         where = _chroma_where(filters)
         got = self.store.collection.query(
-            query_embeddings=[qv.tolist()], n_results=min(n, len(self.passages)), where=where,
-            include=["distances"],
+            query_embeddings=[qv.tolist()], n_results=min(n * 4, self._n_vectors()), where=where,
+            include=["distances", "metadatas"],
         )
-        idx, sims = [], []
-        for pid, dist in zip(got["ids"][0], got["distances"][0]):
-            i = self.by_id.get(pid)
-            if i is not None and filters.allows(self.passages[i], self.metas.get(self.passages[i].doc_id)):
-                idx.append(i)
-                sims.append(1.0 - float(dist))
-        return idx, sims
+        best: dict[int, float] = {}
+        for vid, dist, md in zip(got["ids"][0], got["distances"][0], got["metadatas"][0]):
+            i = self.by_id.get((md or {}).get("passage_id", vid.split("#")[0]))
+            if i is None or i in best:  # results come best first: keep a passage's best window
+                continue
+            if filters.allows(self.passages[i], self.metas.get(self.passages[i].doc_id)):
+                best[i] = 1.0 - float(dist)
+            if len(best) >= n:
+                break
+        return list(best), list(best.values())
+
+    def _n_vectors(self) -> int:
+        if self._vector_count is None:
+            self._vector_count = int(self.store.collection.count())
+        return max(self._vector_count, 1)
 
     def lexical(self, query: str, n: int, filters: Filters) -> tuple[list[int], list[float]]:
         scores = self.bm25.scores(query)
@@ -193,14 +202,27 @@ class Searcher:
 
     @staticmethod
     def _dedupe(hits: list[Hit]) -> list[Hit]:
-        """Drop a unit whose span lies inside a higher-ranked unit of the same document."""
+        """One result per stretch of text: a quote or table inside a passage that is also a
+        candidate is shown as that passage (more context), at the better of the two ranks."""
+
+        def inside(a: Passage, b: Passage) -> bool:
+            return (a is not b and a.doc_id == b.doc_id and b.clean_start <= a.clean_start
+                    and a.clean_end <= b.clean_end)
+
         kept: list[Hit] = []
+        used: set[int] = set()
         for h in hits:
-            p = h.passage
-            if any(k.passage.doc_id == p.doc_id and k.passage.clean_start <= p.clean_start
-                   and p.clean_end <= k.passage.clean_end for k in kept):
+            if id(h) in used or any(inside(h.passage, k.passage) for k in kept):
                 continue
-            kept.append(h)
+            container = next((c for c in hits if id(c) not in used and inside(h.passage, c.passage)
+                              and c.passage.kind == "passage"), None)
+            chosen = h
+            if container is not None:
+                chosen = Hit(container.passage, h.score, container.title, container.meta,
+                             {**container.scores, "via": 1.0})
+                used.add(id(container))
+            used.add(id(h))
+            kept.append(chosen)
         return kept
 
 

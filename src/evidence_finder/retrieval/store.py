@@ -4,12 +4,16 @@ Layout of an index directory::
 
     index.json         embedder id, dimension, chunker version/parameters, collection name
     passages.sqlite3   documents and passages (the source of truth for text and offsets)
-    chroma/            Chroma PersistentClient (vectors + filterable metadata)
+    chroma/            Chroma PersistentClient (vectors + filterable metadata); absent in
+                       server mode, where the vectors live on a Chroma server instead
     bm25/              bm25s index of the passages, with a fingerprint of what it covers
 
 SQLite is written per document in one transaction *after* the document's vectors are in
 Chroma, and BM25 is rebuilt from SQLite when its fingerprint is stale, so a crash at any
 point leaves something the next ingest repairs (see ``ingest.pipeline``).
+
+With ``chroma.mode = "server"`` the collection lives in a Chroma server's database (one
+database per index); SQLite and BM25 stay in the index directory.
 """
 
 from __future__ import annotations
@@ -17,15 +21,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evidence_finder.errors import IndexMismatchError, NoIndexError
+from evidence_finder.errors import BackendError, IndexMismatchError, NoIndexError
 from evidence_finder.ingest.chunk import CHUNKER_VERSION
-from evidence_finder.settings import Settings
+from evidence_finder.settings import ChromaSettings, Settings
 from evidence_finder.types import DocumentMeta, Passage
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -63,7 +68,7 @@ class IndexIdentity:
 
 def chroma_metadata(p: Passage, meta: DocumentMeta) -> dict[str, Any]:
     """Filterable fields of a passage as Chroma metadata (scalars only)."""
-    md: dict[str, Any] = {"doc_id": p.doc_id, "kind": p.kind, "type": meta.type,
+    md: dict[str, Any] = {"doc_id": p.doc_id, "passage_id": p.id, "kind": p.kind, "type": meta.type,
                           "year": meta.year or 0, "hash": p.hash}
     for sector in meta.sectors:
         md[f"sector:{sector}"] = True
@@ -73,9 +78,12 @@ def chroma_metadata(p: Passage, meta: DocumentMeta) -> dict[str, Any]:
 class IndexStore:
     """Opens (or creates) an index directory."""
 
-    def __init__(self, index_dir: Path, identity: IndexIdentity, *, create: bool) -> None:
+    def __init__(self, index_dir: Path, identity: IndexIdentity, *, create: bool,
+                 chroma: ChromaSettings | None = None) -> None:
         self.dir = Path(index_dir)
         self.identity = identity
+        self.create = create
+        self.chroma_settings = chroma or ChromaSettings()
         meta_path = self.dir / "index.json"
         if not meta_path.exists():
             if not create:
@@ -98,6 +106,13 @@ class IndexStore:
                     f"the index at {str(self.dir)!r} was built with other chunking or embedding "
                     "settings than the current ones. Re-run `evidence ingest` to rebuild it."
                 )
+            if not create and self.vectors_moved():
+                raise IndexMismatchError(
+                    f"the index at {str(self.dir)!r} keeps its vectors in "
+                    f"{_describe(stored.get('vectors', 'embedded'))}, but the current settings look in "
+                    f"{_describe(self.vectors_location)}. Set EVIDENCE_CHROMA__MODE (and "
+                    "EVIDENCE_CHROMA__DATABASE) to match, or re-run `evidence ingest` with these settings."
+                )
         self.db = sqlite3.connect(self.dir / "passages.sqlite3", check_same_thread=False)
         self.db.executescript(_SCHEMA)
         self._chroma: Any = None
@@ -108,36 +123,133 @@ class IndexStore:
         path = self.dir / "index.json"
         return json.loads(path.read_text()) if path.exists() else {}
 
+    @property
+    def vectors_location(self) -> str:
+        """Where the vectors live: "embedded", or "server:<tenant>/<database>". The server's
+        address is left out: replicas may reach the same server by different names."""
+        cfg = self.chroma_settings
+        return f"server:{cfg.tenant}/{cfg.database}" if cfg.mode == "server" else "embedded"
+
+    def vectors_moved(self) -> bool:
+        """The index was built with its vectors elsewhere (an ingest then rebuilds them all)."""
+        stored = self.stored_identity()
+        return bool(stored) and stored.get("vectors", "embedded") != self.vectors_location
+
+    def vectors_lost(self) -> bool:
+        """SQLite lists documents but the collection is empty: a wiped or new Chroma server,
+        or a deleted chroma/ directory (an ingest then rebuilds every vector)."""
+        has_passages = self.db.execute("SELECT 1 FROM passages LIMIT 1").fetchone() is not None
+        return has_passages and self.collection.count() == 0
+
     def write_identity(self, dim: int) -> None:
         data = {"embedder_id": self.identity.embedder_id, "dim": dim,
                 "chunker": self.identity.chunker, "embed_context": self.identity.embed_context,
-                "collection": self.identity.collection}
+                "collection": self.identity.collection, "vectors": self.vectors_location}
         _atomic_write(self.dir / "index.json", json.dumps(data, indent=2))
 
     # ------------------------------------------------------------------ chroma
     @property
     def collection(self) -> Any:
         if self._collection is None:
-            import chromadb
-            from chromadb.config import Settings as ChromaSettings
+            if self.chroma_settings.mode == "server":
+                self._chroma = self._connect_server()
+                self._collection = _ServerCollection(self._open_server_collection(),
+                                                     self.chroma_settings.address)
+            else:
+                import chromadb
+                from chromadb.config import Settings as ChromaClientSettings
 
-            self._chroma = chromadb.PersistentClient(
-                path=str(self.dir / "chroma"),
-                settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True),
-            )
-            # embedding_function=None: we always pass vectors; Chroma's default would download one.
-            self._collection = self._chroma.get_or_create_collection(
-                self.identity.collection, embedding_function=None,
-                metadata={"hnsw:space": "cosine"},
-            )
+                self._chroma = chromadb.PersistentClient(
+                    path=str(self.dir / "chroma"),
+                    settings=ChromaClientSettings(anonymized_telemetry=False, allow_reset=True),
+                )
+                # embedding_function=None: we always pass vectors; Chroma's default would download one.
+                self._collection = self._chroma.get_or_create_collection(
+                    self.identity.collection, embedding_function=None,
+                    metadata={"hnsw:space": "cosine"},
+                )
         return self._collection
+
+    def _client_settings(self) -> Any:
+        from chromadb.config import Settings as ChromaClientSettings
+
+        cfg = self.chroma_settings
+        token = cfg.auth_token.get_secret_value()
+        auth: dict[str, Any] = {}
+        if token:  # chromadb's provider keeps the token a SecretStr and adds "Bearer " itself
+            auth = {"chroma_client_auth_provider": "chromadb.auth.token_authn.TokenAuthClientProvider",
+                    "chroma_client_auth_credentials": token,
+                    "chroma_auth_token_transport_header": cfg.auth_header}
+        return ChromaClientSettings(anonymized_telemetry=False, **auth)
+
+    def _connect_server(self) -> Any:
+        import chromadb
+        import httpx
+        from chromadb.errors import ChromaError, NotFoundError
+
+        cfg = self.chroma_settings
+
+        def client() -> Any:
+            return chromadb.HttpClient(host=cfg.host, port=cfg.port, ssl=cfg.ssl, tenant=cfg.tenant,
+                                       database=cfg.database, settings=self._client_settings())
+
+        try:
+            try:
+                return client()
+            except NotFoundError:
+                if not self.create:
+                    raise
+                admin_settings = self._client_settings()
+                admin_settings.chroma_api_impl = "chromadb.api.fastapi.FastAPI"
+                admin_settings.chroma_server_host = cfg.host
+                admin_settings.chroma_server_http_port = cfg.port
+                admin_settings.chroma_server_ssl_enabled = cfg.ssl
+                chromadb.AdminClient(admin_settings).create_database(cfg.database, tenant=cfg.tenant)
+                return client()
+        except NotFoundError as exc:
+            raise NoIndexError(
+                f"the Chroma server at {cfg.address} has no database {cfg.database!r} in tenant "
+                f"{cfg.tenant!r} ({exc}). Build the index with `evidence ingest` and these settings, "
+                "or fix EVIDENCE_CHROMA__DATABASE / EVIDENCE_CHROMA__TENANT."
+            ) from exc
+        except (ChromaError, ValueError, httpx.HTTPError) as exc:
+            # A proxy's 401 arrives as a ValueError like a refused connection: name both causes.
+            said = str(exc).strip()
+            said += "" if said.endswith((".", "?", "!")) else "."
+            token = cfg.auth_token.get_secret_value()
+            said = said.replace(token, "***") if token else said
+            raise BackendError(
+                f"cannot use the Chroma server at {cfg.address}: {said} "
+                f"Check that it is running (`chroma run --path DIR --host {cfg.host} --port {cfg.port}`) "
+                "and that EVIDENCE_CHROMA__HOST, __PORT, __SSL, __AUTH_TOKEN and __TENANT are right, "
+                "or set EVIDENCE_CHROMA__MODE=embedded."
+            ) from None
+
+    def _open_server_collection(self) -> Any:
+        from chromadb.errors import NotFoundError
+
+        name = self.identity.collection
+        try:
+            if self.create:
+                return self._chroma.get_or_create_collection(
+                    name, embedding_function=None, metadata={"hnsw:space": "cosine"})
+            return self._chroma.get_collection(name, embedding_function=None)
+        except NotFoundError as exc:
+            cfg = self.chroma_settings
+            raise NoIndexError(
+                f"the Chroma server at {cfg.address} (database {cfg.database!r}) has no vectors for "
+                f"the index at {str(self.dir)!r}. Run `evidence ingest` with these settings, or point "
+                "EVIDENCE_CHROMA__* at the server and database the index was built on."
+            ) from exc
 
     def drop_other_collections(self) -> None:
         """Remove collections of earlier embedders/chunkers once a rebuild has succeeded."""
         _ = self.collection
+        server = self.chroma_settings.mode == "server"
         for c in self._chroma.list_collections():
             name = c if isinstance(c, str) else c.name
-            if name != self.identity.collection:
+            # A server's database may hold collections that are not ours: leave them alone.
+            if name != self.identity.collection and (not server or _OUR_COLLECTION.fullmatch(name)):
                 self._chroma.delete_collection(name)
 
     def vector_ids(self, doc_id: str | None = None) -> set[str]:
@@ -208,6 +320,45 @@ class IndexStore:
 
     def close(self) -> None:
         self.db.close()
+        if self.chroma_settings.mode == "server" and self._chroma is not None:
+            self._chroma.close()  # each HttpClient holds its own connection pool
+            self._chroma = self._collection = None
+
+
+def _describe(location: str) -> str:
+    if location.startswith("server:"):
+        tenant, _, database = location[len("server:"):].partition("/")
+        return f"database {database!r} (tenant {tenant!r}) of a Chroma server"
+    return "the embedded Chroma in the index directory"
+
+
+_OUR_COLLECTION = re.compile(r"ef_[0-9a-f]{16}")
+
+
+class _ServerCollection:
+    """A Chroma server collection whose lost connections read as a BackendError, not a traceback."""
+
+    def __init__(self, inner: Any, address: str) -> None:
+        self._inner = inner
+        self._address = address
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._inner, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            import httpx
+
+            try:
+                return attr(*args, **kwargs)
+            except httpx.TransportError as exc:
+                raise BackendError(
+                    f"lost the Chroma server at {self._address}: {exc}. Check that it is running "
+                    "(its heartbeat is /api/v2/heartbeat) and try again."
+                ) from exc
+
+        return call
 
 
 def _atomic_write(path: Path, text: str) -> None:

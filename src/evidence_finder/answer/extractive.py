@@ -1,0 +1,311 @@
+"""Extractive composer (the default, offline backend): answer with sentences the passages say.
+
+Sentences are ranked *without new embeddings* — lexical overlap with the question (Dutch
+stemming, the English→Dutch glossary for English questions, IDF weights over the whole
+index), the rank of the passage they come from, and their position in their paragraph —
+then chosen greedily with diversity across documents. The embedder can add a signal for
+the few best candidates (``ComposerOptions.use_embedder``); it is off by default because
+embedding is the cost on a CPU. Every sentence of the answer is a verbatim span of a
+passage and ends with its marker ``[n]``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from evidence_finder.answer.citations import CitationBook
+from evidence_finder.answer.messages import msg
+from evidence_finder.answer.sentences import Sentence, passage_sentences
+from evidence_finder.answer.verify import content_tokens, is_instruction_like, normalise_ws
+from evidence_finder.retrieval.bm25 import tokenize
+from evidence_finder.retrieval.embedders import Embedder
+from evidence_finder.retrieval.glossary import expand_english
+from evidence_finder.types import Answer, Hit, SearchResult
+
+# Words that frame a question rather than name its topic.
+QUESTION_FRAME = frozenset(tokenize(
+    "welke welk wat hoe waarom waar wanneer wie which what how why where when who whom whose does "
+    "do did say says said zeggen zegt rapport rapporten report reports document documenten documents "
+    "vraag question tell describe beschrijf noem geef give list there er find vind"
+))
+_ANAPHORA = frozenset(
+    [
+        "dat", "dit", "deze", "die", "daardoor", "daarom", "hierdoor", "hiermee", "daarbij",
+        "daarmee", "hij", "zij", "ze", "this", "that", "these", "those", "they", "it", "thus",
+        "therefore", "such",
+    ]
+)
+
+
+@dataclass
+class ComposerOptions:
+    max_sentences: int = 5  # the lead sentence and up to four bullets
+    min_relative_score: float = 0.4  # drop sentences scoring below this share of the best
+    per_doc_decay: float = 0.7  # each sentence already taken from a document damps the next
+    max_redundancy: float = 0.6  # token Jaccard above which a sentence repeats a chosen one
+    quote_factor: float = 0.6  # respondent quotes are opinions: rank them below statements
+    use_embedder: bool = False  # add query–sentence similarity for the best few candidates
+    embed_candidates: int = 5
+    embed_weight: float = 0.3
+    max_quotes: int = 6
+    cross_lingual_fallback: bool = True  # English question, no shared word: use the top passages
+
+
+@dataclass
+class TermStats:
+    """Document frequencies of stemmed tokens over all indexed units (for IDF weights)."""
+
+    n: int = 0
+    df: Counter[str] = field(default_factory=Counter)
+
+    @staticmethod
+    def build(texts: Iterable[str]) -> TermStats:
+        stats = TermStats()
+        for text in texts:
+            stats.n += 1
+            stats.df.update(set(tokenize(text)))  # not content_tokens: keep its cache for sentences
+        return stats
+
+    def idf(self, token: str) -> float:
+        return math.log(1.0 + (self.n + 1) / (self.df.get(token, 0) + 0.5))
+
+
+@dataclass
+class Candidate:
+    hit: Hit
+    rank: int
+    start: int  # span in hit.passage.text
+    end: int
+    sentence: Sentence
+    score: float = 0.0
+    lexical: float = 0.0
+
+    @property
+    def text(self) -> str:
+        return self.hit.passage.text[self.start:self.end]
+
+    @property
+    def clean_span(self) -> tuple[int, int]:
+        cs = self.hit.passage.clean_start
+        return cs + self.start, cs + self.end
+
+
+def question_terms(question: str, lang: str) -> dict[str, float]:
+    """Topic tokens of the question with weights (glossary expansions count a little less)."""
+    terms = {t: 1.0 for t in tokenize(question) if t not in QUESTION_FRAME}
+    if lang == "en":
+        for t in tokenize(expand_english(question)):
+            if t not in QUESTION_FRAME:
+                terms.setdefault(t, 0.7)
+    return terms
+
+
+def token_match(term: str, tokens: frozenset[str]) -> float:
+    """1 for the same stem, 0.7 for a near stem ('aanvraag'/'aanvrag'), 0.5 inside a compound."""
+    if term in tokens:
+        return 1.0
+    best = 0.0
+    for tok in tokens:
+        short, long_ = sorted((term, tok), key=len)
+        if len(short) >= 5:
+            prefix = len(_common_prefix(short, long_))
+            if prefix >= 5 and prefix >= 0.8 * len(short) and len(long_) - len(short) <= 2:
+                best = max(best, 0.7)
+            elif short in long_:
+                best = max(best, 0.5)
+    return best
+
+
+def _common_prefix(a: str, b: str) -> str:
+    i = 0
+    while i < min(len(a), len(b)) and a[i] == b[i]:
+        i += 1
+    return a[:i]
+
+
+def lexical_score(terms: dict[str, float], text: str, stats: TermStats) -> float:
+    """IDF-weighted share of the question's topic terms that ``text`` contains."""
+    if not terms:
+        return 0.0
+    tokens = content_tokens(text)
+    total = sum(w * stats.idf(t) for t, w in terms.items())
+    got = sum(w * stats.idf(t) * token_match(t, tokens) for t, w in terms.items())
+    return got / total if total else 0.0
+
+
+class ExtractiveComposer:
+    """Composes an answer from verbatim passage sentences."""
+
+    name = "extractive"
+
+    def __init__(self, stats: TermStats | None = None, options: ComposerOptions | None = None,
+                 embedder: Embedder | None = None,
+                 query_vector: Callable[[str], np.ndarray] | None = None) -> None:
+        self.stats = stats or TermStats()
+        self.options = options or ComposerOptions()
+        self.embedder = embedder
+        self.query_vector = query_vector  # the searcher's cached question vector, when it has one
+
+    # ------------------------------------------------------------------ candidates
+    def candidates(self, question: str, result: SearchResult) -> list[Candidate]:
+        opts = self.options
+        terms = question_terms(question, result.lang)
+        out: list[Candidate] = []
+        for rank, hit in enumerate(result.hits):
+            if hit.passage.kind == "table":
+                continue  # a caption names a table; it does not state a finding
+            sentences = passage_sentences(hit.passage.text)
+            block_lex: dict[int, float] = {}
+            for b in {s.block for s in sentences}:
+                block_text = " ".join(s.text for s in sentences if s.block == b and not s.instruction_like)
+                block_lex[b] = lexical_score(terms, block_text, self.stats)
+            for i, s in enumerate(sentences):
+                if s.instruction_like:
+                    continue  # text that addresses a model is data, never an answer
+                start = s.start
+                if _is_anaphoric(s.text) and i > 0 and sentences[i - 1].block == s.block \
+                        and not sentences[i - 1].instruction_like:
+                    start = sentences[i - 1].start  # 'Dat ontmoedigt …' needs what 'dat' is
+                c = Candidate(hit, rank, start, s.end, s)
+                c.lexical = lexical_score(terms, c.text, self.stats)
+                prior = 1.0 / (1.0 + 0.25 * rank)
+                position = 1.0 if s.position == 0 else 0.0
+                # The paragraph's relevance lifts a sentence that explains its neighbour.
+                score = 0.5 * c.lexical + 0.2 * block_lex[s.block] + 0.2 * prior + 0.1 * position
+                if s.kind == "quote":
+                    score *= opts.quote_factor
+                if s.words < 6:
+                    score *= 0.7
+                elif s.words > 50:
+                    score *= 0.8
+                c.score = score
+                out.append(c)
+        if opts.use_embedder and self.embedder is not None and out:
+            self._add_embedding_signal(question, out)
+        return out
+
+    def _add_embedding_signal(self, question: str, cands: list[Candidate]) -> None:
+        assert self.embedder is not None
+        top = sorted(cands, key=lambda c: -c.score)[: self.options.embed_candidates]
+        qv = self.query_vector(question) if self.query_vector else self.embedder.embed_query(question)
+        vecs = self.embedder.embed_passages([normalise_ws(c.text) for c in top])
+        for c, sim in zip(top, np.asarray(vecs) @ qv):
+            c.score += self.options.embed_weight * float(sim)
+
+    # ------------------------------------------------------------------ selection
+    def select(self, cands: list[Candidate], lang: str = "nl", limit: int | None = None
+               ) -> list[Candidate]:
+        opts = self.options
+        limit = limit or opts.max_sentences
+        if not cands:
+            return []
+        pool = sorted(cands, key=lambda c: (-c.score, c.rank, c.start))
+        if max(c.lexical for c in pool) > 0:
+            pool = [c for c in pool if c.lexical > 0]
+        elif lang == "en" and opts.cross_lingual_fallback:
+            # An English question may share no word with Dutch passages the glossary misses:
+            # trust the (multilingual) ranking for a short answer from the top passages.
+            limit = min(limit, 2)
+        else:
+            return []  # no sentence shares a word with the question: nothing shows it answers it
+        chosen: list[Candidate] = []
+        best = pool[0].score
+        pool = [c for c in pool if c.score >= opts.min_relative_score * best]
+        while pool and len(chosen) < limit:
+            # Diversity: each sentence already taken from a document damps that document.
+            per_doc = Counter(c.hit.passage.doc_id for c in chosen)
+            _adjusted, pick = max(
+                ((c.score * opts.per_doc_decay ** per_doc[c.hit.passage.doc_id], c) for c in pool),
+                key=lambda x: (x[0], -x[1].rank, -x[1].start))
+            pool.remove(pick)
+            if any(_overlaps(pick, c) or _redundant(pick, c, opts.max_redundancy) for c in chosen):
+                continue
+            chosen.append(pick)
+        return chosen
+
+    # ------------------------------------------------------------------ compose
+    def compose(self, question: str, result: SearchResult) -> Answer:
+        if result.abstain or not result.hits:
+            return abstained_answer(question, result)
+        chosen = self.select(self.candidates(question, result), result.lang)
+        book = CitationBook()
+        lines: list[str] = []
+        for c in chosen:
+            n = book.cite(c.hit, c.start, c.end)
+            if n is None:  # cannot happen for a span cut from the passage; never cite unverified
+                continue
+            lines.append(f"{normalise_ws(c.text)} [{n}]")
+        if not lines:
+            answer = abstained_answer(question, result)
+            answer.notices.append(msg("no_match", result.lang))
+            return answer
+        text = lines[0] + ("\n\n" + "\n".join(f"- {line}" for line in lines[1:]) if len(lines) > 1 else "")
+        return Answer(question, text, book.citations, backend=self.name, lang=result.lang,
+                      hits=result.hits)
+
+    def compose_quotes(self, question: str, result: SearchResult) -> Answer:
+        """Quote mode: respondent quotes, verbatim, ranked for the question, with attribution."""
+        if result.abstain and result.hits:  # no hits at all is reported as 'no quotes' below
+            return abstained_answer(question, result, mode="quotes")
+        terms = question_terms(question, result.lang)
+        ranked: list[tuple[float, int, Hit, float]] = []
+        for rank, hit in enumerate(result.hits):
+            p = hit.passage
+            if p.kind != "quote" or is_instruction_like(p.text):
+                continue
+            lex = lexical_score(terms, p.text, self.stats)
+            ctx = lexical_score(terms, p.context, self.stats) if p.context else 0.0
+            ranked.append((0.5 * lex + 0.2 * ctx + 0.3 / (1.0 + 0.25 * rank), rank, hit, lex + ctx))
+        if any(r[3] > 0 for r in ranked):  # some quote names the topic: drop those that do not
+            ranked = [r for r in ranked if r[3] > 0]
+        ranked.sort(key=lambda x: (-x[0], x[1]))
+        book = CitationBook()
+        lines = []
+        for _score, _rank, hit, _lex in ranked[: self.options.max_quotes]:
+            n = book.cite(hit, 0, len(hit.passage.text))
+            if n is not None:
+                lines.append(f"- {normalise_ws(hit.passage.text)} ({quote_source(hit)}) [{n}]")
+        if not lines:
+            return Answer(question, msg("no_quotes", result.lang), [], backend=self.name,
+                          abstained=True, lang=result.lang, mode="quotes", hits=result.hits)
+        text = msg("quotes_lead", result.lang) + "\n\n" + "\n".join(lines)
+        return Answer(question, text, book.citations, backend=self.name, lang=result.lang,
+                      mode="quotes", hits=result.hits)
+
+
+def quote_source(hit: Hit) -> str:
+    """'attribution; document title, section' (parts that are missing are left out)."""
+    p = hit.passage
+    section = p.section.split(" > ")[-1] if p.section else ""
+    where = ", ".join(x for x in (hit.title, section if section != hit.title else "") if x)
+    return "; ".join(x for x in (p.attribution, where) if x)
+
+
+def abstained_answer(question: str, result: SearchResult, mode: str = "answer",
+                     backend: str = "extractive") -> Answer:
+    return Answer(question, msg("no_evidence", result.lang), [], backend=backend, abstained=True,
+                  lang=result.lang, mode=mode, hits=result.hits)
+
+
+def _is_anaphoric(text: str) -> bool:
+    first = text.split(None, 1)[0].strip("“”\"'‘’(,").lower() if text.split() else ""
+    return first in _ANAPHORA
+
+
+def _overlaps(a: Candidate, b: Candidate) -> bool:
+    if a.hit.passage.doc_id != b.hit.passage.doc_id:
+        return False
+    (s1, e1), (s2, e2) = a.clean_span, b.clean_span
+    return s1 < e2 and s2 < e1
+
+
+def _redundant(a: Candidate, b: Candidate, limit: float) -> bool:
+    ta, tb = content_tokens(a.text), content_tokens(b.text)
+    if not ta or not tb:
+        return normalise_ws(a.text) == normalise_ws(b.text)
+    return len(ta & tb) / len(ta | tb) > limit

@@ -1,0 +1,70 @@
+"""Follow-up questions: make a question searchable on its own, given the conversation so far.
+
+Without an LLM, :func:`carry_over_topic` appends the topic words of the previous question(s)
+when the new question looks like a follow-up ("En in het mbo?", "What about Flanders?"):
+short, or opening with a follow-up cue, or leaning on a pronoun. With an LLM, the service
+asks it to condense history and question (``prompts.condense_prompt``) and falls back to this.
+"""
+
+from __future__ import annotations
+
+import re
+
+from evidence_finder.answer.extractive import QUESTION_FRAME
+from evidence_finder.retrieval.bm25 import tokenize
+
+_WORD = re.compile(r"[^\W_][\w+’'-]*", re.U)
+_CUES = re.compile(
+    r"^(?:en|ook|maar|dus|and|also|but|so|what about|how about|and what about|hoe zit het met|"
+    r"wat geldt voor|wat betekent dat voor|geldt dat ook|en wat|en hoe|and how|and what|same for|"
+    r"idem)\b",
+    re.I,
+)
+_PRONOUNS = frozenset(
+    [
+        "dat", "dit", "die", "deze", "daar", "daarvan", "daarbij", "hun", "zij", "ze", "het",
+        "hetzelfde", "that", "this", "these", "those", "there", "it", "its", "they", "them",
+        "their", "same",
+    ]
+)
+MAX_TOPIC_TERMS = 3  # new topic words at most for a question to count as a follow-up
+
+
+def topic_words(question: str) -> list[str]:
+    """Surface words of ``question`` that name its topic (not question frame, not stop words)."""
+    out: list[str] = []
+    for word in _WORD.findall(question):
+        stems = [t for t in tokenize(word) if t not in QUESTION_FRAME]
+        if stems and word.lower() not in _PRONOUNS:
+            out.append(word)
+    return out
+
+
+def is_follow_up(question: str) -> bool:
+    words = [w.lower() for w in _WORD.findall(question)]
+    if _CUES.match(question.strip()):
+        return True
+    if any(w in _PRONOUNS for w in words) and len(topic_words(question)) <= MAX_TOPIC_TERMS:
+        return True
+    return len(topic_words(question)) <= 1
+
+
+def carry_over_topic(question: str, history: list[tuple[str, str]] | None) -> str:
+    """``question`` plus the previous topic words when it is a follow-up; else unchanged.
+
+    Walks back through earlier follow-ups to the question that set the topic, so that
+    "Welke drempels bij KA2?" → "En in het mbo?" → "En in Vlaanderen?" keeps "drempels KA2".
+    """
+    if not history or not is_follow_up(question):
+        return question
+    have = set(tokenize(question))
+    carried: list[str] = []
+    for previous, _answer in reversed(history):
+        for word in topic_words(previous):
+            stems = set(tokenize(word))
+            if stems and not stems <= have:
+                carried.append(word)
+                have |= stems
+        if not is_follow_up(previous):
+            break
+    return f"{question} {' '.join(carried)}".strip() if carried else question

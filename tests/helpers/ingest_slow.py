@@ -1,0 +1,68 @@
+"""Ingest with a slow fake embedder, for crash-safety tests (run as a script, killed midway).
+
+    python tests/helpers/ingest_slow.py CORPUS INDEX_DIR [--sleep S] [--batch N] [--pause-bm25 S]
+
+Prints ``batch <n>`` (flushed) when the n-th embedding batch starts, ``bm25`` when the BM25
+rebuild starts and ``done`` at the end, so a test can SIGKILL it at a chosen point. Uses the
+same vectors as ``HashEmbedder`` in tests/conftest.py, so a later in-process ingest with the
+fake embedder continues exactly where this one stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+TESTS = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(TESTS))
+sys.path.insert(0, str(TESTS.parent / "src"))
+
+from helpers.fakes import HashEmbedder  # noqa: E402
+from evidence_finder.ingest import pipeline  # noqa: E402
+from evidence_finder.settings import Settings  # noqa: E402
+
+
+def say(line: str) -> None:
+    print(line, flush=True)
+
+
+class SlowHashEmbedder(HashEmbedder):
+    def __init__(self, sleep: float) -> None:
+        super().__init__()
+        self.sleep = sleep
+
+    def embed_batch(self, texts: list[str]) -> np.ndarray:
+        say(f"batch {self.calls + 1}")
+        time.sleep(self.sleep)
+        return super().embed_batch(texts)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("corpus", type=Path)
+    ap.add_argument("index_dir", type=Path)
+    ap.add_argument("--sleep", type=float, default=0.3)
+    ap.add_argument("--batch", type=int, default=4)
+    ap.add_argument("--pause-bm25", type=float, default=0.0)
+    args = ap.parse_args()
+
+    pipeline.EMBED_BATCH = args.batch
+    refresh = pipeline._refresh_bm25
+
+    def slow_refresh(store, settings):  # type: ignore[no-untyped-def]
+        say("bm25")
+        time.sleep(args.pause_bm25)
+        refresh(store, settings)
+
+    pipeline._refresh_bm25 = slow_refresh
+    settings = Settings(data_dir=args.index_dir.parent / "data", index_dir=args.index_dir)
+    report = pipeline.ingest([args.corpus], settings, embedder=SlowHashEmbedder(args.sleep))
+    say(f"done {report.embedded}")
+
+
+if __name__ == "__main__":
+    main()

