@@ -127,6 +127,10 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "{doc} is verwijderd ({n} passages).",
         "{doc} was deleted ({n} passages).",
     ),
+    "delete_corpus_note": (
+        "Het bestand staat nog in de corpusmap; een volgende `evidence ingest` voegt het weer toe.",
+        "The file is still in the corpus folder; the next `evidence ingest` adds it again.",
+    ),
     "question_empty": ("Typ eerst een vraag.", "Type a question first."),
 }
 
@@ -138,5 +142,5 @@ def t(key: str, lang: str = DEFAULT_LANG, **fmt: object) -> str:
     return text.format(**fmt) if fmt else text
 
 
-def keys() -> list[str]:
+def all_keys() -> list[str]:
     return list(_STRINGS)

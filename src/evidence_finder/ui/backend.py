@@ -1,0 +1,373 @@
+"""What the web chat does, without Gradio: ask, show evidence, list/upload/delete documents.
+
+One :class:`Backend` serves all browser sessions. It opens the index lazily, so the app
+starts (and says what to do) when no index exists yet, and it reloads the searcher after
+every upload or delete so new documents are searchable at once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import threading
+import time
+import tomllib
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePath
+from typing import Any
+
+from evidence_finder.errors import (
+    BadInputError,
+    EvidenceError,
+    FileTooLargeError,
+    NoIndexError,
+    UnsupportedFileError,
+)
+from evidence_finder.ingest.load import SUPPORTED_EXTENSIONS
+from evidence_finder.retrieval.embedders import Embedder
+from evidence_finder.retrieval.search import Filters, Searcher
+from evidence_finder.settings import Settings
+from evidence_finder.types import Answer, Passage
+from evidence_finder.ui.render import EvidenceItem, Turn
+
+log = logging.getLogger(__name__)
+Progress = Callable[[float, str], None]  # (fraction done, label)
+AROUND_CHARS = 360  # text shown before/after a cited passage
+
+
+def safe_filename(name: str) -> str:
+    """A file name that is safe to store: no directories, ASCII letters/digits/._- only.
+
+    The extension must be one the loaders read; anything else is an UnsupportedFileError.
+    """
+    base = PurePath(name.replace("\\", "/")).name
+    stem, ext = os.path.splitext(base)
+    ext = ext.lower()
+    if ext not in SUPPORTED_EXTENSIONS:
+        raise UnsupportedFileError(
+            f"{base!r} has an unsupported file type {ext or '(none)'!r}. "
+            f"Supported: {', '.join(SUPPORTED_EXTENSIONS)}."
+        )
+    stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode("ascii")
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._-")[:80] or "document"
+    return stem + ext
+
+
+@dataclass
+class UploadResult:
+    added: list[str]
+    skipped: list[tuple[str, str]]
+
+
+@dataclass
+class DocumentRow:
+    doc_id: str
+    title: str
+    publisher: str
+    year: int | None
+    sectors: list[str]
+    type: str
+    language: str
+    passages: int
+    quotes: int
+    tables: int
+    uploaded: bool
+
+
+class Backend:
+    """Shared by every session of one app: the searcher, the answer service and the index."""
+
+    def __init__(self, settings: Settings, searcher: Searcher | None = None,
+                 answer_service: Any = None, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self._searcher = searcher or getattr(answer_service, "searcher", None)
+        self._answers = answer_service
+        self._embedder = embedder or (self._searcher.embedder if self._searcher else None)
+        self._lock = threading.RLock()
+
+    # ------------------------------------------------------------------ lazy parts
+    @property
+    def uploads_dir(self) -> Path:
+        return self.settings.data_dir / "uploads"
+
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            from evidence_finder.retrieval.embedders import make_embedder
+
+            self._embedder = make_embedder(self.settings)
+        return self._embedder
+
+    def searcher(self) -> Searcher:
+        """The searcher; raises NoIndexError (a message for the user) while there is no index."""
+        with self._lock:
+            if self._searcher is None:
+                self._searcher = Searcher(self.settings, embedder=self.embedder())
+            return self._searcher
+
+    def has_index(self) -> bool:
+        try:
+            self.searcher()
+        except NoIndexError:
+            return False
+        return True
+
+    def answers(self) -> Any:
+        with self._lock:
+            if self._answers is None:
+                from evidence_finder.answer.service import AnswerService
+
+                self._answers = AnswerService(self.searcher(), self.settings)
+            return self._answers
+
+    # ------------------------------------------------------------------ asking
+    def ask(self, question: str, filters: Filters, mode: str,
+            history: list[Turn] | None = None) -> Iterator[Turn]:
+        """Yield the turn as it grows: streamed text while the backend streams, then the answer."""
+        turn = Turn(question=question, mode=mode)
+        svc = self.answers()
+        hist = _history(history or [])
+        kwargs: dict[str, Any] = {"filters": filters, "mode": mode, "history": hist}
+        answer: Answer | None = None
+        for event in svc.stream(question, **kwargs):
+            got = _event_answer(event)
+            if got is not None:
+                answer = got
+                continue
+            delta = _event_text(event)
+            if delta:
+                turn = replace(turn, partial=turn.partial + delta)
+                yield turn
+        if answer is None:
+            raise EvidenceError("the answer service ended without an answer; try again")
+        yield replace(turn, answer=answer, evidence=self.evidence(answer), partial="")
+
+    def evidence(self, answer: Answer) -> list[EvidenceItem]:
+        """Each citation with its document metadata and the text just around it."""
+        s = self.searcher()
+        items = []
+        for c in answer.citations:
+            meta = s.metas.get(c.passage.doc_id)
+            before, after = self._neighbours(s, c.passage)
+            items.append(EvidenceItem(c, meta, before, after))
+        return items
+
+    @staticmethod
+    def _neighbours(s: Searcher, p: Passage) -> tuple[str, str]:
+        """Text of the running-text passages just before and after ``p`` in its document.
+
+        Quotes and tables already come with their paragraph (``context``); units nested in
+        the passage (its quotes, table captions) are skipped.
+        """
+        i = s.by_id.get(p.id)
+        if i is None or p.kind != "passage":
+            return "", ""
+
+        def walk(step: int) -> Passage | None:
+            j = i + step
+            while 0 <= j < len(s.passages) and s.passages[j].doc_id == p.doc_id:
+                q = s.passages[j]
+                if q.kind == "passage" and (q.clean_start < p.clean_start if step < 0
+                                            else q.clean_end > p.clean_end):
+                    return q
+                j += step
+            return None
+
+        prev, nxt = walk(-1), walk(1)
+        before = _tail(_trim_overlap(prev.text, p.text), AROUND_CHARS) if prev else ""
+        after = _head(_trim_overlap_start(p.text, nxt.text), AROUND_CHARS) if nxt else ""
+        return before, after
+
+    # ------------------------------------------------------------------ documents
+    def filter_choices(self) -> dict[str, list[Any]]:
+        """Choices for the filter controls, from what is in the index."""
+        try:
+            s = self.searcher()
+        except NoIndexError:
+            return {"docs": [], "sectors": [], "types": [], "kinds": [], "years": []}
+        metas = s.metas
+        kinds = sorted({p.kind for p in s.passages})
+        return {
+            "docs": sorted(((m.short_title or m.title, d) for d, m in metas.items()),
+                           key=lambda x: x[0].lower()),
+            "sectors": sorted({x for m in metas.values() for x in m.sectors}),
+            "types": sorted({m.type for m in metas.values() if m.type}),
+            "kinds": kinds,
+            "years": sorted({m.year for m in metas.values() if m.year}, reverse=True),
+        }
+
+    def documents(self) -> list[DocumentRow]:
+        s = self.searcher()
+        counts = Counter((p.doc_id, p.kind) for p in s.passages)
+        rows = s.store.documents()
+        uploads = self.uploads_dir.resolve()
+        out = []
+        for doc_id, m in sorted(s.metas.items(), key=lambda x: x[1].title.lower()):
+            src = Path(rows.get(doc_id, {}).get("source_path", ""))
+            out.append(DocumentRow(
+                doc_id, m.title, m.publisher, m.year, list(m.sectors), m.type, m.language,
+                counts[(doc_id, "passage")], counts[(doc_id, "quote")], counts[(doc_id, "table")],
+                uploads in src.parents,
+            ))
+        return out
+
+    def upload(self, files: list[str], *, title: str = "", year: int | None = None,
+               sectors: list[str] | None = None, doc_type: str = "report",
+               progress: Progress | None = None) -> UploadResult:
+        """Save uploaded files under data_dir/uploads (sanitised names) and ingest them."""
+        from evidence_finder.ingest.pipeline import ingest
+
+        max_bytes = self.settings.server.max_upload_mb * 1024 * 1024
+        saved: list[Path] = []
+        skipped: list[tuple[str, str]] = []
+        self.uploads_dir.mkdir(parents=True, exist_ok=True)
+        for f in files:
+            src = Path(f)
+            try:
+                name = safe_filename(src.name)
+                size = src.stat().st_size
+                if size > max_bytes:
+                    raise FileTooLargeError(
+                        f"{src.name!r} is {size / 1e6:.1f} MB; the limit is "
+                        f"{self.settings.server.max_upload_mb} MB"
+                    )
+            except (EvidenceError, OSError) as exc:
+                skipped.append((src.name, str(exc)))
+                continue
+            dest = self.uploads_dir / name
+            dest.write_bytes(src.read_bytes())
+            saved.append(dest)
+        if not saved:
+            return UploadResult([], skipped)
+        self._write_manifest(saved, title=title if len(saved) == 1 else "", year=year,
+                             sectors=sectors or [], doc_type=doc_type)
+
+        def on_progress(stage: str, done: int, total: int, label: str) -> None:
+            if progress:
+                progress(done / total if total else 1.0, label or stage)
+
+        with self._lock:
+            report = ingest(saved, self.settings, embedder=self.embedder(), progress=on_progress,
+                            prune=False)
+            self._reload()
+        failed = {Path(p).name: reason for p, reason in report.skipped}
+        for dest in saved:
+            if dest.name in failed:
+                dest.unlink(missing_ok=True)  # a file that did not ingest is not kept
+                skipped.append((dest.name, failed[dest.name]))
+        return UploadResult([d.name for d in saved if d.name not in failed], skipped)
+
+    def delete(self, doc_id: str) -> tuple[int, bool]:
+        """Remove a document's passages from the index, and its file if it was uploaded.
+
+        Returns (units removed, whether it was an upload). A corpus file stays where it is, so
+        the next ``evidence ingest`` of the corpus adds it again.
+        """
+        from evidence_finder.ingest.pipeline import _refresh_bm25, index_lock
+
+        s = self.searcher()
+        rows = s.store.documents()
+        if doc_id not in rows:
+            raise BadInputError(f"document {doc_id!r} is not in the index")
+        n = sum(1 for p in s.passages if p.doc_id == doc_id)
+        with self._lock, index_lock(s.store.dir):
+            s.store.delete_document(doc_id)
+            _refresh_bm25(s.store, self.settings)
+            src = Path(rows[doc_id]["source_path"])
+            uploaded = self.uploads_dir.resolve() in src.parents
+            if uploaded:
+                src.unlink(missing_ok=True)
+            self._reload()
+        return n, uploaded
+
+    def _reload(self) -> None:
+        if self._searcher is None:
+            self._searcher = Searcher(self.settings, embedder=self.embedder())
+        else:
+            self._searcher.reload()
+
+    def _write_manifest(self, saved: list[Path], *, title: str, year: int | None,
+                        sectors: list[str], doc_type: str) -> None:
+        """Record metadata of uploads in uploads/manifest.toml, which ingest reads."""
+        path = self.uploads_dir / "manifest.toml"
+        try:
+            manifest = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+            manifest = {}
+        for dest in saved:
+            entry: dict[str, Any] = {"type": doc_type or "report",
+                                     "uploaded": time.strftime("%Y-%m-%d")}
+            if title.strip():
+                entry["title"] = title.strip()
+            if year:
+                entry["year"] = int(year)
+            if sectors:
+                entry["sectors"] = list(sectors)
+            manifest[dest.name] = entry
+        path.write_text(_toml(manifest), encoding="utf-8")
+
+
+def _toml(manifest: dict[str, dict[str, Any]]) -> str:
+    """A manifest as TOML (JSON string/array literals are valid TOML basic strings/arrays)."""
+    out = ["# Metadata of documents uploaded in the web chat (read by `evidence ingest`)."]
+    for name, entry in manifest.items():
+        out.append(f"\n[{json.dumps(name)}]")
+        for key, value in entry.items():
+            out.append(f"{key} = {json.dumps(value, ensure_ascii=False)}")
+    return "\n".join(out) + "\n"
+
+
+def _history(turns: list[Turn]) -> list[tuple[str, str]]:
+    """Earlier questions and answer texts, oldest first (what follow-up questions need)."""
+    return [(t.question, t.answer.text) for t in turns if t.answer is not None and not t.error]
+
+
+def _event_answer(event: Any) -> Answer | None:
+    got = getattr(event, "answer", None)
+    return got if isinstance(got, Answer) else None
+
+
+def _event_text(event: Any) -> str:
+    """Streamed text of an AnswerEvent ("delta"); notices arrive with the final answer."""
+    if isinstance(event, str):
+        return event
+    if getattr(event, "type", "delta") != "delta":
+        return ""
+    got = getattr(event, "text", "")
+    return got if isinstance(got, str) else ""
+
+
+def _trim_overlap(prev: str, cur: str) -> str:
+    """``prev`` without the sentences it shares with the start of ``cur`` (chunk overlap)."""
+    start = cur[:400]
+    for j in range(max(0, len(prev) - 400), len(prev)):
+        tail = prev[j:].strip()
+        if len(tail) > 10 and start.startswith(tail):
+            return prev[:j].rstrip()
+    return prev
+
+
+def _trim_overlap_start(cur: str, nxt: str) -> str:
+    """``nxt`` without the sentences it repeats from the end of ``cur``."""
+    for j in range(min(len(nxt), 400), 10, -1):
+        if cur.rstrip().endswith(nxt[:j].strip()):
+            return nxt[j:].lstrip()
+    return nxt
+
+
+def _tail(text: str, n: int) -> str:
+    if len(text) <= n:
+        return text
+    cut = text[-n:]
+    return "… " + cut[cut.find(" ") + 1:] if " " in cut else "… " + cut
+
+
+def _head(text: str, n: int) -> str:
+    if len(text) <= n:
+        return text
+    cut = text[:n]
+    return (cut[: cut.rfind(" ")] if " " in cut else cut) + " …"
