@@ -55,8 +55,8 @@ def main() -> None:
         diagnose(searcher, qs)
         return
     base = settings.retrieval
-    grid = {"rrf_k": [20, 60], "bm25_weight_nl": [0.7, 1.0], "bm25_weight_en": [0.3, 0.5, 0.8],
-            "candidates": [30, 60]}
+    grid = {"rrf_k": [60], "bm25_weight_nl": [0.7, 1.0], "bm25_weight_en": [0.3, 0.5, 0.8],
+            "candidates": [60, 100]}
     for values in itertools.product(*grid.values()):
         searcher.settings = settings.model_copy(update={"retrieval": base.model_copy(update=dict(zip(grid, values)))})
         print(dict(zip(grid, values)), score(searcher, qs), flush=True)

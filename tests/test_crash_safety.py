@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from helpers.fakes import FIXTURE_CORPUS, HashEmbedder
 from evidence_finder.ingest.pipeline import ingest, vector_units
 from evidence_finder.retrieval.store import IndexIdentity, IndexStore
 from evidence_finder.settings import Settings
+from helpers.fakes import FIXTURE_CORPUS, HashEmbedder
 
 HELPER = Path(__file__).parent / "helpers" / "ingest_slow.py"
 BATCH = 4

@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers.fakes import HashEmbedder
 from evidence_finder.errors import IndexMismatchError
 from evidence_finder.ingest.pipeline import ingest
 from evidence_finder.retrieval.embedders import SentenceTransformerEmbedder
 from evidence_finder.retrieval.search import Searcher
 from evidence_finder.settings import Settings
+from helpers.fakes import HashEmbedder
 
 pytestmark = pytest.mark.slow
 

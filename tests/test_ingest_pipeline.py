@@ -11,13 +11,13 @@ import pytest
 from typer.testing import CliRunner
 
 from builders import make_encrypted_pdf, make_pdf
-from helpers.fakes import HashEmbedder
 from evidence_finder.errors import IndexMismatchError
 from evidence_finder.ingest.pipeline import IngestReport, chunk_file, ingest, vector_units
-from evidence_finder.types import Passage
 from evidence_finder.retrieval.search import Searcher
 from evidence_finder.retrieval.store import IndexIdentity, IndexStore
 from evidence_finder.settings import ChunkSettings, Settings
+from evidence_finder.types import Passage
+from helpers.fakes import HashEmbedder
 
 FIXTURE_DOCS = ["english_note.md", "factsheet_mbo.txt", "rapport_pabo.txt"]
 

@@ -121,7 +121,7 @@ def main():
                         errors.append(f"{gw}: text has leading/trailing whitespace")
                     if "\n" in text:
                         errors.append(f"{gw}: text spans several lines")
-                    hits = [i + 1 for i, l in enumerate(docs[doc]) if text in l]
+                    hits = [i + 1 for i, line in enumerate(docs[doc]) if text in line]
                     if not hits:
                         errors.append(f"{gw}: text not found verbatim within one line of {doc}: {text!r}")
                     qdocs.add(doc)

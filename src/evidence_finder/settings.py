@@ -69,7 +69,7 @@ class ChunkSettings(Section):
 
 
 class RetrievalSettings(Section):
-    candidates: int = Field(60, description="Candidates taken from each retriever before fusion.")
+    candidates: int = Field(100, description="Candidates taken from each retriever before fusion.")
     rrf_k: int = Field(60, description="Reciprocal rank fusion constant.")
     bm25_weight_nl: float = Field(1.0, description="Weight of BM25 in fusion for Dutch questions.")
     bm25_weight_en: float = Field(0.5, description="Weight of BM25 in fusion for English questions.")

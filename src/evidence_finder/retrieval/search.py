@@ -140,9 +140,8 @@ class Searcher:
             mask = np.array([r >= 0 and filters.allows(self.passages[r], self.metas.get(
                 self.passages[r].doc_id)) for r in rows])
             scores = np.where(mask, scores, 0.0)
-        top = np.argsort(-scores)[:n]
-        top = [t for t in top if scores[t] > 0 and rows[t] >= 0]
-        return [int(rows[t]) for t in top], [float(scores[t]) for t in top]
+        ranked = [int(t) for t in np.argsort(-scores)[:n] if scores[t] > 0 and rows[t] >= 0]
+        return [int(rows[t]) for t in ranked], [float(scores[t]) for t in ranked]
 
     # ------------------------------------------------------------------ public
     def search(self, question: str, k: int = 10, filters: Filters | None = None,

@@ -83,7 +83,7 @@ class IndexStore:
         self.dir = Path(index_dir)
         self.identity = identity
         self.create = create
-        self.chroma_settings = chroma or ChromaSettings()
+        self.chroma_settings = chroma or ChromaSettings.model_validate({})  # embedded
         meta_path = self.dir / "index.json"
         if not meta_path.exists():
             if not create:
