@@ -85,8 +85,10 @@ def ingest(
     """Build or update the index. Only new or changed passages are embedded."""
     from evidence_finder.ingest.pipeline import ingest as run_ingest
 
+    from evidence_finder.ingest.pipeline import default_targets
+
     settings = _settings(index_dir)
-    targets = paths or [settings.corpus_dir]
+    targets = paths or default_targets(settings)
     try:
         if quiet or not sys.stderr.isatty():
             report = run_ingest(targets, settings, progress=_plain_progress())

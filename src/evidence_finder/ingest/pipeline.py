@@ -240,6 +240,19 @@ def _embed_and_store(store: IndexStore, work: list[tuple[Path, str, DocumentMeta
         report.processed += 1
 
 
+def remove_document(store: IndexStore, doc_id: str, settings: Settings) -> None:
+    """Remove one document's passages everywhere (Chroma, SQLite, BM25) under the writer lock."""
+    with index_lock(store.dir):
+        store.delete_document(doc_id)
+        _refresh_bm25(store, settings)
+
+
+def default_targets(settings: Settings) -> list[Path]:
+    """What a plain `evidence ingest` indexes: the corpus, plus documents uploaded in the app."""
+    uploads = settings.data_dir / "uploads"
+    return [settings.corpus_dir] + ([uploads] if uploads.is_dir() else [])
+
+
 def _remove_deleted(store: IndexStore, files: list[Path], roots: list[Path]) -> int:
     """Documents whose file vanished from a directory being ingested are removed."""
     present = {str(f.resolve()) for f in files}

@@ -267,16 +267,15 @@ class Backend:
         Returns (units removed, whether it was an upload). A corpus file stays where it is, so
         the next ``evidence ingest`` of the corpus adds it again.
         """
-        from evidence_finder.ingest.pipeline import _refresh_bm25, index_lock
+        from evidence_finder.ingest.pipeline import remove_document
 
         s = self.searcher()
         rows = s.store.documents()
         if doc_id not in rows:
             raise BadInputError(f"document {doc_id!r} is not in the index")
         n = sum(1 for p in s.passages if p.doc_id == doc_id)
-        with self._lock, index_lock(s.store.dir):
-            s.store.delete_document(doc_id)
-            _refresh_bm25(s.store, self.settings)
+        with self._lock:
+            remove_document(s.store, doc_id, self.settings)
             src = Path(rows[doc_id]["source_path"])
             uploaded = self.uploads_dir.resolve() in src.parents
             if uploaded:
