@@ -83,9 +83,8 @@ def ingest(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Build or update the index. Only new or changed passages are embedded."""
-    from evidence_finder.ingest.pipeline import ingest as run_ingest
-
     from evidence_finder.ingest.pipeline import default_targets
+    from evidence_finder.ingest.pipeline import ingest as run_ingest
 
     settings = _settings(index_dir)
     targets = paths or default_targets(settings)
@@ -235,8 +234,9 @@ def eval_(
     modes: Annotated[str, typer.Option("--modes", help="Comma-separated: bm25,dense,hybrid")] = "bm25,dense,hybrid",
     gate: Annotated[bool, typer.Option("--gate", help="Fail (exit 1) below evals/thresholds.toml.")] = False,
     report_name: Annotated[str, typer.Option("--report-name", help="Base name under evals/reports/.")] = "latest",
+    answers: Annotated[bool, typer.Option("--answers/--no-answers", help="Also check `ask` answers.")] = True,
 ) -> None:
-    """Score retrieval on question sets: BM25, dense and hybrid side by side."""
+    """Score retrieval on question sets: BM25, dense and hybrid side by side; check answers."""
     from evidence_finder.evaluation import runner
     from evidence_finder.retrieval.search import Searcher
 
@@ -253,6 +253,10 @@ def eval_(
         _fail(exc)
         return
     md = runner.to_markdown(result)
+    answer_failures: list[str] = []
+    if answers:
+        table, answer_failures = _answer_checks(searcher, qs)
+        md += "\n" + table
     reports = runner.EVALS_DIR / "reports"
     reports.mkdir(parents=True, exist_ok=True)
     (reports / f"{report_name}.md").write_text(md, encoding="utf-8")
@@ -260,12 +264,40 @@ def eval_(
     runner.write_chart(result, reports / f"{report_name}.png")
     typer.echo(md if fmt == "md" else json.dumps(runner.to_json(result)["table"], indent=1))
     if gate:
-        failures = runner.gate(result, runner.load_thresholds())
+        failures = runner.gate(result, runner.load_thresholds()) + answer_failures
         for f in failures:
             typer.secho(f"GATE FAILED: {f}", fg="red", err=True)
         if failures:
             raise typer.Exit(1)
         typer.echo("eval gate: passed")
+
+
+def _answer_checks(searcher: Any, qs: list[dict[str, Any]]) -> tuple[str, list[str]]:
+    """Run `ask` on every question and check markers, verbatim spans and gold coverage."""
+    from evidence_finder.answer.citations import answer_json
+    from evidence_finder.answer.service import AnswerService
+    from evidence_finder.evaluation import answers as checks
+
+    service = AnswerService(searcher, searcher.settings)
+    docs, sources = checks.document_texts(searcher.store), checks.source_texts(searcher.store)
+    rows, lat = [], []
+    for q in qs:
+        a = service.ask(q["question"])
+        lat.append(a.elapsed_ms)
+        rows.append(checks.check_answer(answer_json(a, str(q["id"])), q["gold"], docs, sources))
+    summary = checks.summarise_checks(rows)
+    lat.sort()
+    lines = ["## Answer checks (`evidence ask`, extractive)", "",
+             "| metric | value |", "|---|---|"]
+    lines += [f"| {k} | {v:.3f} |" for k, v in summary.items()]
+    lines += [f"| latency p50 ms | {lat[len(lat) // 2]:.1f} |",
+              f"| latency p95 ms | {lat[min(len(lat) - 1, int(0.95 * len(lat)))]:.1f} |", ""]
+    failures = []
+    if summary["dangling_markers"]:
+        failures.append(f"{int(summary['dangling_markers'])} answer marker(s) without a citation")
+    if summary["verbatim_in_document"] < 1.0:
+        failures.append(f"only {summary['verbatim_in_document']:.1%} of citations are verbatim spans")
+    return "\n".join(lines), failures
 
 
 @app.command()

@@ -24,7 +24,7 @@ from typing import Any
 from evidence_finder.errors import BadInputError, EvidenceError
 from evidence_finder.ingest.chunk import chunk_document
 from evidence_finder.ingest.clean import clean
-from evidence_finder.ingest.load import iter_source_files, load_source
+from evidence_finder.ingest.load import _check_path, iter_source_files, load_source
 from evidence_finder.ingest.structure import analyse
 from evidence_finder.retrieval.bm25 import BM25Index
 from evidence_finder.retrieval.embedders import CachedEmbedder, Embedder, make_embedder
@@ -162,6 +162,8 @@ def _run(store: IndexStore, files: list[Path], roots: list[Path], settings: Sett
     manifests: dict[Path, dict[str, dict[str, Any]]] = {}
     for path in files:
         try:
+            # size, type and emptiness before hashing: a 200 MB file is refused unread
+            _check_path(path, settings.max_file_mb * 1024 * 1024)
             file_hash = _file_hash(path)
             prior = known.get(path.name)
             if prior and prior["source_path"] != str(path.resolve()) and Path(prior["source_path"]).exists():

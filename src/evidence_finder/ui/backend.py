@@ -224,6 +224,7 @@ class Backend:
         max_bytes = self.settings.server.max_upload_mb * 1024 * 1024
         saved: list[Path] = []
         skipped: list[tuple[str, str]] = []
+        previous: dict[Path, bytes] = {}  # an upload replacing an earlier one, until it ingests
         self.uploads_dir.mkdir(parents=True, exist_ok=True)
         for f in files:
             src = Path(f)
@@ -239,6 +240,8 @@ class Backend:
                 skipped.append((src.name, str(exc)))
                 continue
             dest = self.uploads_dir / name
+            if dest.is_file():
+                previous[dest] = dest.read_bytes()
             dest.write_bytes(src.read_bytes())
             saved.append(dest)
         if not saved:
@@ -257,7 +260,10 @@ class Backend:
         failed = {Path(p).name: reason for p, reason in report.skipped}
         for dest in saved:
             if dest.name in failed:
-                dest.unlink(missing_ok=True)  # a file that did not ingest is not kept
+                if dest in previous:  # the earlier upload of that name stays, as it was indexed
+                    dest.write_bytes(previous[dest])
+                else:
+                    dest.unlink(missing_ok=True)  # a file that did not ingest is not kept
                 skipped.append((dest.name, failed[dest.name]))
         return UploadResult([d.name for d in saved if d.name not in failed], skipped)
 
