@@ -106,6 +106,7 @@ def cold_ingest(corpus: Path, data_dir: Path, model: Embedder, settings: Setting
         "seconds": round(report.seconds, 2), "cpu_seconds": round(cpu, 2), "documents": report.documents,
         "units": units, "passages": report.passages, "quotes": report.quotes, "tables": report.tables,
         "vectors_embedded": report.embedded, "embed_seconds": round(timer.seconds, 2),
+        "embed_cpu_seconds": round(timer.cpu_seconds, 2),
         "other_seconds": round(report.seconds - timer.seconds, 2),
         "units_per_s": round(units / report.seconds, 2),
         "vectors_per_s": round(report.embedded / timer.seconds, 2) if timer.seconds else 0.0,

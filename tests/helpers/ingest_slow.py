@@ -1,9 +1,12 @@
 """Ingest with a slow fake embedder, for crash-safety tests (run as a script, killed midway).
 
     python tests/helpers/ingest_slow.py CORPUS INDEX_DIR [--sleep S] [--batch N] [--pause-bm25 S]
+                                        [--pause-store S]
 
 Prints ``batch <n>`` (flushed) when the n-th embedding batch starts, ``bm25`` when the BM25
-rebuild starts and ``done`` at the end, so a test can SIGKILL it at a chosen point. Uses the
+rebuild starts and ``done`` at the end, so a test can SIGKILL it at a chosen point. With
+``--pause-store`` it also prints ``store <doc_id>`` (and pauses) before each document's
+SQLite write, i.e. after its vectors are in Chroma. Uses the
 same vectors as ``HashEmbedder`` in tests/conftest.py, so a later in-process ingest with the
 fake embedder continues exactly where this one stopped.
 """
@@ -48,6 +51,7 @@ def main() -> None:
     ap.add_argument("--sleep", type=float, default=0.3)
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--pause-bm25", type=float, default=0.0)
+    ap.add_argument("--pause-store", type=float, default=None)
     args = ap.parse_args()
 
     pipeline.EMBED_BATCH = args.batch
@@ -59,6 +63,15 @@ def main() -> None:
         refresh(store, settings)
 
     pipeline._refresh_bm25 = slow_refresh
+    if args.pause_store is not None:
+        replace = pipeline.IndexStore.replace_document
+
+        def slow_replace(store, meta, *rest):  # type: ignore[no-untyped-def]
+            say(f"store {meta.doc_id}")
+            time.sleep(args.pause_store)
+            replace(store, meta, *rest)
+
+        pipeline.IndexStore.replace_document = slow_replace  # type: ignore[method-assign]
     settings = Settings(data_dir=args.index_dir.parent / "data", index_dir=args.index_dir)
     report = pipeline.ingest([args.corpus], settings, embedder=SlowHashEmbedder(args.sleep))
     say(f"done {report.embedded}")

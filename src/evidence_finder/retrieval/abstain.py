@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-FEATURES = ("dense_top1", "dense_top5_mean", "bm25_top1")
+FEATURES = ("dense_gap", "bm25_top1", "bm25_per_term")
 PARAMS_PATH = Path(__file__).with_name("abstention.json")
 
 
@@ -54,13 +54,13 @@ class AbstentionModel:
 
 def _transform(name: str, value: float) -> float:
     # BM25 scores grow with query length; the log keeps them on the scale of similarities.
-    return math.log1p(max(value, 0.0)) if name == "bm25_top1" else value
+    return math.log1p(max(value, 0.0)) if name.startswith("bm25") else value
 
 
 def fit(samples: list[tuple[dict[str, float], bool]], epochs: int = 3000, lr: float = 0.5,
-        l2: float = 1e-3) -> AbstentionModel:
-    """Fit P(answerable | features) by class-balanced logistic regression; pick the threshold
-    that maximises balanced accuracy (true abstention rate + answered rate) on the samples."""
+        l2: float = 1e-3, max_false_abstention: float = 0.10) -> AbstentionModel:
+    """Fit P(answerable | features) by class-balanced logistic regression, then pick the
+    abstention threshold on the same samples (see below)."""
     xs = [[_transform(f, s.get(f, 0.0)) for f in FEATURES] for s, _ in samples]
     ys = [1.0 if answerable else 0.0 for _, answerable in samples]
     n_pos = max(sum(ys), 1.0)
@@ -87,13 +87,14 @@ def fit(samples: list[tuple[dict[str, float], bool]], epochs: int = 3000, lr: fl
     bias = b - sum(wi * m / s for wi, m, s in zip(w, means, stds))
     model = AbstentionModel(weights, bias, 0.5, True)
     probs = [model.confidence(s) for s, _ in samples]
-    best = (-1.0, 0.5)
-    for t in sorted(set(probs)):
+    # A wrong "no evidence" costs a user more than a weak answer: take the threshold that
+    # abstains on the most unanswerable questions while wrongly abstaining on at most
+    # ``max_false_abstention`` of the answerable ones.
+    best = (-1.0, 0.0)
+    for t in sorted(set(probs)) + [0.0]:
         tnr = sum(1 for p, y in zip(probs, ys) if not y and p < t) / n_neg
-        tpr = sum(1 for p, y in zip(probs, ys) if y and p >= t) / n_pos
-        # Prefer answering: a wrong abstention costs a user more than a weak answer.
-        score = 0.4 * tnr + 0.6 * tpr
-        if score > best[0]:
-            best = (score, t)
+        far = sum(1 for p, y in zip(probs, ys) if y and p < t) / n_pos
+        if far <= max_false_abstention and tnr > best[0]:
+            best = (tnr, t)
     model.threshold = best[1]
     return model

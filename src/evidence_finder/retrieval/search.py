@@ -14,7 +14,7 @@ import numpy as np
 
 from evidence_finder.errors import BadInputError
 from evidence_finder.retrieval.abstain import AbstentionModel
-from evidence_finder.retrieval.bm25 import BM25Index
+from evidence_finder.retrieval.bm25 import BM25Index, tokenize
 from evidence_finder.retrieval.embedders import Embedder, make_embedder
 from evidence_finder.retrieval.glossary import expand_english
 from evidence_finder.retrieval.lang import detect_language
@@ -176,7 +176,7 @@ class Searcher:
                 {"dense": dense_of.get(i, 0.0), "bm25": bm25_of.get(i, 0.0)})
             for i in order[: k * 3]
         ])[:k]
-        features = _features(d_sims, b_scores)
+        features = _features(d_sims, b_scores, len(tokenize(self._lexical_query(q, lang))))
         confidence = self.abstention.confidence(features)
         abstain = bool(self.abstention.abstains(features)) if mode == "hybrid" else False
         return SearchResult(q, hits, abstain=abstain or not hits, lang=lang, confidence=confidence)
@@ -192,8 +192,9 @@ class Searcher:
         n = self.settings.retrieval.candidates
         filters = filters or Filters()
         _, d_sims = self.dense(q, n, filters)
-        _, b_scores = self.lexical(self._lexical_query(q, detect_language(q)), n, filters)
-        return _features(d_sims, b_scores)
+        lex = self._lexical_query(q, detect_language(q))
+        _, b_scores = self.lexical(lex, n, filters)
+        return _features(d_sims, b_scores, len(tokenize(lex)))
 
     def _title(self, i: int) -> str:
         meta = self.metas.get(self.passages[i].doc_id)
@@ -225,10 +226,15 @@ class Searcher:
         return kept
 
 
-def _features(d_sims: list[float], b_scores: list[float]) -> dict[str, float]:
+def _features(d_sims: list[float], b_scores: list[float], n_terms: int = 1) -> dict[str, float]:
     top5 = sorted(d_sims, reverse=True)[:5]
-    return {"dense_top1": max(d_sims, default=0.0), "bm25_top1": max(b_scores, default=0.0),
-            "dense_top5_mean": float(np.mean(top5)) if top5 else 0.0}
+    top1 = max(d_sims, default=0.0)
+    mean5 = float(np.mean(top5)) if top5 else 0.0
+    bm25 = max(b_scores, default=0.0)
+    # Similarities of e5 are compressed (0.8–0.9 for anything on topic), so how much the best
+    # passage stands out, and BM25 per query term, carry more signal than raw levels.
+    return {"dense_top1": top1, "dense_top5_mean": mean5, "dense_gap": top1 - mean5,
+            "bm25_top1": bm25, "bm25_per_term": bm25 / max(n_terms, 1)}
 
 
 def _chroma_where(filters: Filters) -> dict[str, Any] | None:

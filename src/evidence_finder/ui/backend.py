@@ -88,7 +88,8 @@ class Backend:
         self._searcher = searcher or getattr(answer_service, "searcher", None)
         self._answers = answer_service
         self._embedder = embedder or (self._searcher.embedder if self._searcher else None)
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # guards creating/reloading the searcher: held briefly
+        self._write_lock = threading.Lock()  # one upload ingest at a time; askers never wait on it
 
     # ------------------------------------------------------------------ lazy parts
     @property
@@ -104,6 +105,8 @@ class Backend:
 
     def searcher(self) -> Searcher:
         """The searcher; raises NoIndexError (a message for the user) while there is no index."""
+        if self._searcher is not None:  # no lock: asking must not wait for an upload's ingest
+            return self._searcher
         with self._lock:
             if self._searcher is None:
                 self._searcher = Searcher(self.settings, embedder=self.embedder())
@@ -117,6 +120,8 @@ class Backend:
         return True
 
     def answers(self) -> Any:
+        if self._answers is not None:
+            return self._answers
         with self._lock:
             if self._answers is None:
                 from evidence_finder.answer.service import AnswerService
@@ -253,10 +258,11 @@ class Backend:
             if progress:
                 progress(done / total if total else 1.0, label or stage)
 
-        with self._lock:
+        with self._write_lock:
             report = ingest(saved, self.settings, embedder=self.embedder(), progress=on_progress,
                             prune=False)
-            self._reload()
+            with self._lock:
+                self._reload()
         failed = {Path(p).name: reason for p, reason in report.skipped}
         for dest in saved:
             if dest.name in failed:
@@ -280,7 +286,7 @@ class Backend:
         if doc_id not in rows:
             raise BadInputError(f"document {doc_id!r} is not in the index")
         n = sum(1 for p in s.passages if p.doc_id == doc_id)
-        with self._lock:
+        with self._write_lock, self._lock:  # after a running upload's ingest, not failing on it
             remove_document(s.store, doc_id, self.settings)
             src = Path(rows[doc_id]["source_path"])
             uploaded = self.uploads_dir.resolve() in src.parents

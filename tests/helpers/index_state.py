@@ -1,0 +1,50 @@
+"""Everything an index holds, per store, for tests that prove nothing was lost or left over.
+
+``index_state(settings)`` reads SQLite (documents, passage ids + hashes), Chroma (vector ids
+and their ``hash`` metadata) and BM25 (ids and fingerprint) of an index built with the fake
+embedder; ``assert_consistent`` checks the three agree: no duplicates, no orphans, nothing
+missing. Used by tests/test_reliability_*.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from evidence_finder.ingest.pipeline import vector_units
+from evidence_finder.retrieval.bm25 import BM25Index
+from evidence_finder.retrieval.store import IndexIdentity, IndexStore
+from evidence_finder.settings import Settings
+from helpers.fakes import HashEmbedder
+
+
+def index_state(settings: Settings, embedder_id: str = HashEmbedder.id) -> dict[str, Any]:
+    store = IndexStore(settings.resolved_index_dir,
+                       IndexIdentity.from_settings(settings, embedder_id), create=False)
+    try:
+        passages = store.passages()
+        got = store.collection.get(include=["metadatas"])
+        bm25 = BM25Index.load(store.dir / "bm25")
+        return {
+            "docs": {d: row["file_hash"] for d, row in store.documents().items()},
+            "sqlite": sorted((p.id, p.hash) for p in passages),
+            "sqlite_ids": [p.id for p in passages],
+            "owned": sorted(vid for p in passages for vid, _ in vector_units(p)),
+            "owned_hash": sorted((vid, p.hash) for p in passages for vid, _ in vector_units(p)),
+            "chroma_ids": sorted(got["ids"]),
+            "chroma_hash": sorted((i, (m or {}).get("hash")) for i, m in
+                                  zip(got["ids"], got["metadatas"], strict=True)),
+            "bm25_ids": list(bm25.ids),
+            "bm25_fresh": BM25Index.stored_fingerprint(store.dir / "bm25") == store.fingerprint(),
+        }
+    finally:
+        store.close()
+
+
+def assert_consistent(state: dict[str, Any]) -> None:
+    """SQLite, Chroma and BM25 describe the same passages: no duplicates, orphans or gaps."""
+    ids = state["sqlite_ids"]
+    assert len(set(ids)) == len(ids), "duplicate passage ids in SQLite"
+    assert state["chroma_ids"] == state["owned"], "Chroma ids differ from the stored units' vector ids"
+    assert state["chroma_hash"] == state["owned_hash"], "a Chroma vector has a stale passage hash"
+    assert state["bm25_ids"] == ids, "BM25 rows differ from SQLite"
+    assert state["bm25_fresh"], "BM25 fingerprint is stale"
