@@ -206,6 +206,7 @@ def test_document_with_script_renders_as_text(page: Any, tmp_path: Path) -> None
 def test_english_switch(page: Any) -> None:
     page.get_by_text("English", exact=True).click()
     page.wait_for_function("() => document.querySelector('#ef-ask').innerText.trim() === 'Ask'")
+    page.get_by_role("tab", name="Sources").wait_for()  # labels update asynchronously
     assert page.get_by_role("tab", name="Sources").count() == 1
     turn = ask(page, KA2_QUESTION)
     assert turn.locator(".ef-who").first.inner_text().strip().lower() == "you"
