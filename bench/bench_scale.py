@@ -80,6 +80,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--answer-runs", type=int, default=1, help="Extractive-answer passes per size (0 skips).")
     ap.add_argument("--limit", type=int, default=0, help="Only the first N questions (0 = all).")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--reuse", action="store_true",
+                    help="Reuse indexes already built in --work-dir (kept with --keep): re-measure search "
+                         "only, e.g. when the machine is quiet.")
     ap.add_argument("--results-dir", type=Path, default=None, help="Default: bench/results/.")
     ap.add_argument("--no-write", action="store_true", help="Print only; write no JSON.")
     ap.add_argument("--worker", choices=["build", "search"], help=argparse.SUPPRESS)
@@ -231,6 +234,7 @@ def build_worker(args: argparse.Namespace) -> dict[str, Any]:
                     "bm25": dir_size_mb(index_dir / "bm25"),
                     "embedding_cache": dir_size_mb(settings.data_dir / "cache"), "corpus": corpus["mb"]},
         "build_peak_rss_mb": peak_rss_mb(), "load_avg": load, "load_avg_after": load_average(),
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
     say(f"[x{args.size}] ingest {out['ingest_seconds']} s ({out['indexing_seconds']} s indexing + "
         f"{out['stand_in_seconds']} s stand-in) for {units} units / {out['vectors']} vectors; "
@@ -344,7 +348,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
             f"rate {rate:.1f} vectors/s ({rate_from}); work dir {args.work_dir}; load {load_before}")
         rows = []
         for size in [int(x) for x in args.sizes.split(",") if x.strip()]:
-            build = run_worker("build", size, args)
+            built = args.work_dir / f"build-x{size}.json"
+            if args.reuse and built.exists() and (args.work_dir / f"x{size}" / "data" / "index").is_dir():
+                build = dict(json.loads(built.read_text()))
+                say(f"[x{size}] reusing the index built at {build.get('built_at', '?')}")
+            else:
+                build = run_worker("build", size, args)
             search = run_worker("search", size, args)
             rows.append({"size": size, "build": build, "search": search})
             shutil.rmtree(args.work_dir / f"x{size}" / "corpus", ignore_errors=True)

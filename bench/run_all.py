@@ -36,6 +36,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--work-dir", type=Path, default=None, help="Where data dirs go (default: temp).")
     ap.add_argument("--keep", action="store_true", help="Keep the work dir (indexes, synthetic corpora).")
     ap.add_argument("--results-dir", type=Path, default=None, help="Default: bench/results/.")
+    ap.add_argument("--summary-only", action="store_true",
+                    help="Run nothing: compare the latest results with the targets again.")
     return ap.parse_args(argv)
 
 
@@ -104,6 +106,9 @@ def summarise(results_dir: Path | None) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    if args.summary_only:
+        say(f"wrote {write_result('summary', summarise(args.results_dir), args.results_dir)}")
+        return
     own = args.work_dir is None
     work = Path(tempfile.mkdtemp(prefix="ef-bench-")) if own else args.work_dir
     work.mkdir(parents=True, exist_ok=True)
