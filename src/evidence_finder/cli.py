@@ -76,6 +76,24 @@ def read_queries(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str]]
         yield n, obj, ""
 
 
+def _check_query_args(question: str | None, queries_file: Path | None, fmt: str) -> None:
+    """Shared argument checks of `search` and `ask` (exit 2 on bad usage)."""
+    if (question is None) == (queries_file is None):
+        typer.echo("error: give a question or --queries-file, not both or neither", err=True)
+        raise typer.Exit(2)
+    if fmt not in ("text", "jsonl", "json"):
+        typer.echo(f"error: --format must be text or jsonl, not {fmt!r}", err=True)
+        raise typer.Exit(2)
+
+
+def _query_items(question: str | None, queries_file: Path | None) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
+    """The one positional question, or the lines of the queries file."""
+    if question is not None:
+        return iter([(0, {"id": "1", "question": question}, "")])
+    assert queries_file is not None
+    return read_queries(queries_file)
+
+
 @app.command()
 def ingest(
     paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders (default: corpus/).")] = None,
@@ -151,20 +169,14 @@ def search(
     mode: Annotated[str, typer.Option("--mode", help="hybrid | dense | bm25")] = "hybrid",
 ) -> None:
     """Find the passages that answer a question."""
-    if (question is None) == (queries_file is None):
-        typer.echo("error: give a question or --queries-file, not both or neither", err=True)
-        raise typer.Exit(2)
-    if fmt not in ("text", "jsonl", "json"):
-        typer.echo(f"error: --format must be text or jsonl, not {fmt!r}", err=True)
-        raise typer.Exit(2)
+    _check_query_args(question, queries_file, fmt)
     from evidence_finder.retrieval.search import Searcher
 
     filters = _filters(doc, sector, type_, kind, year)
     try:
         searcher = Searcher(_settings(index_dir))
         rc = 0
-        items = [(0, {"id": "1", "question": question}, "")] if question is not None else \
-            read_queries(queries_file)  # type: ignore[arg-type]
+        items = _query_items(question, queries_file)
         for _n, q, err in items:
             if q is None:
                 typer.echo(f"error: {err}", err=True)
@@ -339,12 +351,7 @@ def ask(
     mode: Annotated[str, typer.Option("--mode", help="answer | quotes")] = "answer",
 ) -> None:
     """Answer a question with verified citations (extractive by default, or the configured LLM)."""
-    if (question is None) == (queries_file is None):
-        typer.echo("error: give a question or --queries-file, not both or neither", err=True)
-        raise typer.Exit(2)
-    if fmt not in ("text", "jsonl", "json"):
-        typer.echo(f"error: --format must be text or jsonl, not {fmt!r}", err=True)
-        raise typer.Exit(2)
+    _check_query_args(question, queries_file, fmt)
     if mode not in ("answer", "quotes"):
         typer.echo(f"error: --mode must be answer or quotes, not {mode!r}", err=True)
         raise typer.Exit(2)
@@ -356,8 +363,7 @@ def ask(
         settings = _settings(index_dir)
         service = AnswerService(Searcher(settings), settings)
         rc = 0
-        items = [(0, {"id": "1", "question": question}, "")] if question is not None else \
-            read_queries(queries_file)  # type: ignore[arg-type]
+        items = _query_items(question, queries_file)
         for _n, q, err in items:
             if q is None:
                 typer.echo(f"error: {err}", err=True)
