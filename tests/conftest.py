@@ -70,9 +70,11 @@ def hash_embedder(monkeypatch: pytest.MonkeyPatch) -> HashEmbedder:
     import evidence_finder.retrieval.embedders as embedders
 
     monkeypatch.setattr(embedders, "make_embedder", lambda settings: emb)
-    for mod in ("evidence_finder.ingest.pipeline", "evidence_finder.retrieval.search"):
-        module = __import__(mod, fromlist=["make_embedder"])
-        monkeypatch.setattr(module, "make_embedder", lambda settings: emb)
+    monkeypatch.setattr(embedders, "embedder_spec",
+                        lambda settings: (emb.id, emb.query_prefix, emb.passage_prefix))
+    import evidence_finder.retrieval.search as search
+
+    monkeypatch.setattr(search, "make_embedder", lambda settings: emb)
     return emb
 
 

@@ -97,6 +97,41 @@ def test_first_ingest_embeds_everything_second_embeds_nothing(
     assert index_state(settings) == state
 
 
+def test_model_is_loaded_only_when_a_text_needs_embedding(
+    settings: Settings, corpus_copy: Path, hash_embedder: HashEmbedder,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`evidence ingest` on an unchanged corpus, or a rebuild whose texts are all in the vector
+    cache, must not pay for loading the model: only its id is needed."""
+    import evidence_finder.retrieval.embedders as embedders
+
+    loads: list[int] = []
+
+    def counting_factory(_: Settings) -> HashEmbedder:
+        loads.append(1)
+        return hash_embedder
+
+    monkeypatch.setattr(embedders, "make_embedder", counting_factory)
+    ingest([corpus_copy], settings)
+    assert len(loads) == 1
+    state = index_state(settings)
+    assert state["identity"]["dim"] == 256  # type: ignore[index]
+
+    ingest([corpus_copy], settings)  # unchanged
+    assert len(loads) == 1
+    assert index_state(settings) == state  # the stored dimension survives a run that embeds nothing
+
+    elsewhere = settings.model_copy(update={"index_dir": settings.data_dir / "index-2"})
+    rebuilt = ingest([corpus_copy], elsewhere)  # a new index, built from the vector cache
+    assert len(loads) == 1 and rebuilt.embedded > 0
+    assert index_state(elsewhere)["identity"]["dim"] == 256  # type: ignore[index]
+    assert index_state(elsewhere)["owned"] == state["owned"]
+
+    (corpus_copy / "new_note.md").write_text("# Nieuw\n\nEen nieuwe notitie over mobiliteit van docenten.\n")
+    ingest([corpus_copy], settings)  # a text never seen: now the model is needed
+    assert len(loads) == 2
+
+
 def test_editing_one_file_reembeds_only_its_changed_passages(
     settings: Settings, corpus_copy: Path, hash_embedder: HashEmbedder
 ) -> None:

@@ -27,7 +27,7 @@ from evidence_finder.ingest.clean import clean
 from evidence_finder.ingest.load import _check_path, iter_source_files, load_source
 from evidence_finder.ingest.structure import analyse
 from evidence_finder.retrieval.bm25 import BM25Index
-from evidence_finder.retrieval.embedders import CachedEmbedder, Embedder, make_embedder
+from evidence_finder.retrieval.embedders import CachedEmbedder, Embedder, LazyEmbedder
 from evidence_finder.retrieval.store import IndexIdentity, IndexStore, chroma_metadata
 from evidence_finder.settings import Settings
 from evidence_finder.types import DocumentMeta, Passage
@@ -139,8 +139,8 @@ def ingest(paths: list[Path], settings: Settings, *, index_dir: Path | None = No
     report = IngestReport()
     files, skipped = iter_source_files([Path(p) for p in paths])
     report.skipped.extend((str(p), reason) for p, reason in skipped)
-    if embedder is None:
-        embedder = CachedEmbedder(make_embedder(settings), settings.data_dir / "cache" / "vectors.sqlite3")
+    if embedder is None:  # loaded only if some text is neither indexed nor cached
+        embedder = CachedEmbedder(LazyEmbedder(settings), settings.data_dir / "cache" / "vectors.sqlite3")
     identity = IndexIdentity.from_settings(settings, embedder.id)
     with index_lock(index_dir):
         store = IndexStore(index_dir, identity, create=True, chroma=settings.chroma)
@@ -186,7 +186,7 @@ def _run(store: IndexStore, files: list[Path], roots: list[Path], settings: Sett
         report.removed = _remove_deleted(store, files, roots)
     _sweep_orphans(store)
     _refresh_bm25(store, settings)
-    store.write_identity(embedder.dim)
+    store.write_identity(embedder.dim or int(store.stored_identity().get("dim") or 0))
     store.drop_other_collections()
     for p in store.passages():
         kind_counts = {"passage": "passages", "quote": "quotes", "table": "tables"}

