@@ -25,3 +25,33 @@ def test_kind_and_doc_filters(built_index, hash_embedder) -> None:
     assert res.hits and all(h.passage.kind == "quote" for h in res.hits)
     res = s.search("stage buitenland", k=5, filters=Filters(sectors=["MBO"]))
     assert {h.passage.doc_id for h in res.hits} == {"factsheet_mbo.txt"}
+
+
+def test_a_reload_during_a_search_does_not_mix_two_index_states(
+    built_index, hash_embedder, corpus_copy
+) -> None:
+    """A search that started before an ingest + reload finishes on the index it started with:
+    row numbers from the old passage list must never be looked up in the new one."""
+    from evidence_finder.ingest.pipeline import ingest
+
+    s = Searcher(built_index, embedder=hash_embedder)
+    question = "Welke drempels zijn er bij een KA2-aanvraag?"
+    before = [(h.passage.id, h.passage.text) for h in s.search(question, k=8).hits]
+    assert s.passages[0].doc_id == "english_note.md"  # removing it shifts every row number
+
+    real_lexical = s.lexical
+
+    def lexical_then_reload(*args, **kwargs):
+        got = real_lexical(*args, **kwargs)
+        (corpus_copy / "english_note.md").unlink()  # the index shrinks mid-search
+        ingest([corpus_copy], built_index, embedder=hash_embedder)
+        s.reload()
+        return got
+
+    s.lexical = lexical_then_reload  # type: ignore[method-assign]
+    during = [(h.passage.id, h.passage.text) for h in s.search(question, k=8).hits]
+    assert during == before
+    s.lexical = real_lexical  # type: ignore[method-assign]
+    after = s.search(question, k=8).hits
+    assert after and not any(h.passage.doc_id == "english_note.md" for h in after)
+    assert "english_note.md" not in s.metas  # the new snapshot is in use

@@ -82,18 +82,40 @@ class Searcher:
         identity = IndexIdentity.from_settings(settings, self.embedder.id)
         self.store = IndexStore(Path(index_dir or settings.resolved_index_dir), identity,
                                 create=False, chroma=settings.chroma)
+        self._qcache: dict[str, np.ndarray] = {}
         self.reload()
 
     def reload(self) -> None:
-        """Re-read passages and BM25 (after an ingest by this or another process)."""
-        self.passages: list[Passage] = self.store.passages()
-        self.by_id = {p.id: i for i, p in enumerate(self.passages)}
-        self.metas: dict[str, DocumentMeta] = self.store.document_meta()
-        self.bm25 = BM25Index.load(self.store.dir / "bm25")
-        self._bm25_rows = np.array([self.by_id.get(pid, -1) for pid in self.bm25.ids], dtype=np.int64)
+        """Re-read passages and BM25 (after an ingest by this or another process).
+
+        Everything a search reads is built aside and swapped in as one snapshot, so a search
+        running during a reload sees the old index or the new one, never half of each."""
+        passages = self.store.passages()
+        by_id = {p.id: i for i, p in enumerate(passages)}
+        bm25 = BM25Index.load(self.store.dir / "bm25")
+        self._snap = _Snapshot(
+            passages=passages, by_id=by_id, metas=self.store.document_meta(), bm25=bm25,
+            bm25_rows=np.array([by_id.get(pid, -1) for pid in bm25.ids], dtype=np.int64),
+            vector_count=int(self.store.collection.count()),
+        )
         self.abstention = AbstentionModel.load(self.embedder.id)
-        self._qcache: dict[str, np.ndarray] = {}
-        self._vector_count: int | None = None
+
+    # The current snapshot's parts, for callers that read one of them at a time.
+    @property
+    def passages(self) -> list[Passage]:
+        return self._snap.passages
+
+    @property
+    def by_id(self) -> dict[str, int]:
+        return self._snap.by_id
+
+    @property
+    def metas(self) -> dict[str, DocumentMeta]:
+        return self._snap.metas
+
+    @property
+    def bm25(self) -> BM25Index:
+        return self._snap.bm25
 
     # ------------------------------------------------------------------ retrievers
     def query_vector(self, question: str) -> np.ndarray:
@@ -106,39 +128,41 @@ class Searcher:
             self._qcache[question] = qv
         return qv
 
-    def dense(self, question: str, n: int, filters: Filters) -> tuple[list[int], list[float]]:
-        if not self.passages:
+    def dense(self, question: str, n: int, filters: Filters,
+              snap: _Snapshot | None = None) -> tuple[list[int], list[float]]:
+        snap = snap or self._snap
+        if not snap.passages:
             return [], []
         qv = self.query_vector(question)
         where = _chroma_where(filters)
         got = self.store.collection.query(
-            query_embeddings=[qv.tolist()], n_results=min(n * 4, self._n_vectors()), where=where,
-            include=["distances", "metadatas"],
+            query_embeddings=[qv.tolist()], n_results=min(n * 4, max(snap.vector_count, 1)),
+            where=where, include=["distances", "metadatas"],
         )
         best: dict[int, float] = {}
         for vid, dist, md in zip(got["ids"][0], got["distances"][0], got["metadatas"][0]):
-            i = self.by_id.get((md or {}).get("passage_id", vid.split("#")[0]))
+            i = snap.by_id.get((md or {}).get("passage_id", vid.split("#")[0]))
             if i is None or i in best:  # results come best first: keep a passage's best window
                 continue
-            if filters.allows(self.passages[i], self.metas.get(self.passages[i].doc_id)):
+            if filters.allows(snap.passages[i], snap.metas.get(snap.passages[i].doc_id)):
                 best[i] = 1.0 - float(dist)
             if len(best) >= n:
                 break
         return list(best), list(best.values())
 
     def _n_vectors(self) -> int:
-        if self._vector_count is None:
-            self._vector_count = int(self.store.collection.count())
-        return max(self._vector_count, 1)
+        return max(self._snap.vector_count, 1)
 
-    def lexical(self, query: str, n: int, filters: Filters) -> tuple[list[int], list[float]]:
-        scores = self.bm25.scores(query)
+    def lexical(self, query: str, n: int, filters: Filters,
+                snap: _Snapshot | None = None) -> tuple[list[int], list[float]]:
+        snap = snap or self._snap
+        scores = snap.bm25.scores(query)
         if not scores.size:
             return [], []
-        rows = self._bm25_rows
+        rows = snap.bm25_rows
         if not filters.is_empty():
-            mask = np.array([r >= 0 and filters.allows(self.passages[r], self.metas.get(
-                self.passages[r].doc_id)) for r in rows])
+            mask = np.array([r >= 0 and filters.allows(snap.passages[r], snap.metas.get(
+                snap.passages[r].doc_id)) for r in rows])
             scores = np.where(mask, scores, 0.0)
         ranked = [int(t) for t in np.argsort(-scores)[:n] if scores[t] > 0 and rows[t] >= 0]
         return [int(rows[t]) for t in ranked], [float(scores[t]) for t in ranked]
@@ -157,9 +181,10 @@ class Searcher:
 
     def _search(self, q: str, k: int, filters: Filters, mode: Mode, lang: str) -> SearchResult:
         cfg = self.settings.retrieval
+        snap = self._snap  # one index state for the whole search, whatever reload() does
         n = max(cfg.candidates, k)
-        d_idx, d_sims = self.dense(q, n, filters) if mode in ("hybrid", "dense") else ([], [])
-        b_idx, b_scores = (self.lexical(self._lexical_query(q, lang), n, filters)
+        d_idx, d_sims = self.dense(q, n, filters, snap) if mode in ("hybrid", "dense") else ([], [])
+        b_idx, b_scores = (self.lexical(self._lexical_query(q, lang), n, filters, snap)
                            if mode in ("hybrid", "bm25") else ([], []))
         if mode == "dense":
             fused = {i: s for i, s in zip(d_idx, d_sims)}
@@ -172,7 +197,7 @@ class Searcher:
         bm25_of = dict(zip(b_idx, b_scores))
         order = sorted(fused, key=lambda i: -fused[i])
         hits = self._dedupe([
-            Hit(self.passages[i], float(fused[i]), self._title(i), self.metas.get(self.passages[i].doc_id),
+            Hit(snap.passages[i], float(fused[i]), _title(snap, i), snap.metas.get(snap.passages[i].doc_id),
                 {"dense": dense_of.get(i, 0.0), "bm25": bm25_of.get(i, 0.0)})
             for i in order[: k * 3]
         ])[:k]
@@ -191,14 +216,11 @@ class Searcher:
         q = clean_question(question)
         n = self.settings.retrieval.candidates
         filters = filters or Filters()
-        _, d_sims = self.dense(q, n, filters)
+        snap = self._snap
+        _, d_sims = self.dense(q, n, filters, snap)
         lex = self._lexical_query(q, detect_language(q))
-        _, b_scores = self.lexical(lex, n, filters)
+        _, b_scores = self.lexical(lex, n, filters, snap)
         return _features(d_sims, b_scores, len(tokenize(lex)))
-
-    def _title(self, i: int) -> str:
-        meta = self.metas.get(self.passages[i].doc_id)
-        return meta.title if meta else self.passages[i].doc_id
 
     @staticmethod
     def _dedupe(hits: list[Hit]) -> list[Hit]:
@@ -224,6 +246,23 @@ class Searcher:
             used.add(id(h))
             kept.append(chosen)
         return kept
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """What a search reads of the index, swapped as a whole by ``Searcher.reload``."""
+
+    passages: list[Passage]
+    by_id: dict[str, int]
+    metas: dict[str, DocumentMeta]
+    bm25: BM25Index
+    bm25_rows: np.ndarray
+    vector_count: int
+
+
+def _title(snap: _Snapshot, i: int) -> str:
+    meta = snap.metas.get(snap.passages[i].doc_id)
+    return meta.title if meta else snap.passages[i].doc_id
 
 
 def _features(d_sims: list[float], b_scores: list[float], n_terms: int = 1) -> dict[str, float]:
