@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from evidence_finder.retrieval.search import Filters, Searcher, rrf
 
 
@@ -55,3 +57,46 @@ def test_a_reload_during_a_search_does_not_mix_two_index_states(
     after = s.search(question, k=8).hits
     assert after and not any(h.passage.doc_id == "english_note.md" for h in after)
     assert "english_note.md" not in s.metas  # the new snapshot is in use
+
+
+def test_asks_for_quotes_in_both_languages() -> None:
+    from evidence_finder.retrieval.search import asks_for_quotes
+
+    assert asks_for_quotes("Citaat van een coördinator over de KA2-aanvraag")
+    assert asks_for_quotes("quote from a teacher about language barriers")
+    assert asks_for_quotes("Wat zegt een docent over de werkdruk?")
+    assert asks_for_quotes("what did respondents say about funding")
+    assert not asks_for_quotes("Welke drempels zijn er bij een KA2-aanvraag?")
+    assert not asks_for_quotes("what hinders KA2 applications in teacher training")
+
+
+def test_a_question_asking_for_quotes_ranks_quote_units_higher(built_index, hash_embedder) -> None:
+    question = "citaat coördinator KA2-aanvraag administratie drempel"
+    plain = Searcher(built_index.model_copy(update={"retrieval": built_index.retrieval.model_copy(
+        update={"quote_boost": 1.0})}), embedder=hash_embedder)
+    boosted = Searcher(built_index.model_copy(update={"retrieval": built_index.retrieval.model_copy(
+        update={"quote_boost": 3.0})}), embedder=hash_embedder)
+    only_quotes = Filters(kinds=["quote"])
+    a = plain.search(question, k=5, filters=only_quotes).hits
+    b = boosted.search(question, k=5, filters=only_quotes).hits
+    assert a and [h.passage.id for h in a] == [h.passage.id for h in b]
+    for x, y in zip(a, b):
+        assert y.score == pytest.approx(3.0 * x.score)
+    other = boosted.search("KA2-aanvraag administratie drempel", k=5, filters=only_quotes).hits
+    assert [h.score for h in other] == pytest.approx(
+        [h.score for h in plain.search("KA2-aanvraag administratie drempel", k=5, filters=only_quotes).hits])
+
+
+def test_feedback_terms_come_from_the_top_passages_not_the_query(built_index, hash_embedder) -> None:
+    s = Searcher(built_index, embedder=hash_embedder)
+    pabo = [p.text for p in s.passages if p.doc_id == "rapport_pabo.txt" and p.kind == "passage"]
+    terms = s.feedback_terms("drempels KA2-aanvraag", pabo[:2])
+    assert terms and len(terms) <= s.settings.retrieval.feedback_terms
+    assert not {"drempel", "ka2", "aanvrag"} & set(terms)  # the question's own (stemmed) words
+    assert all(len(t) >= 3 and not t.isdigit() for t in terms)
+    assert s.bm25.idf(terms[0]) > 0 and s.bm25.idf("woorddatnergensvoorkomt") == 0.0
+    # feedback on: a second BM25 run joins the fusion; results stay well-formed
+    on = Searcher(built_index.model_copy(update={"retrieval": built_index.retrieval.model_copy(
+        update={"feedback_weight_nl": 1.0})}), embedder=hash_embedder)
+    res = on.search("Welke drempels zijn er bij een KA2-aanvraag?", k=3)
+    assert res.hits[0].passage.doc_id == "rapport_pabo.txt"

@@ -43,6 +43,7 @@ class BM25Index:
     def __init__(self, retriever: object, ids: list[str]) -> None:
         self._retriever = retriever
         self.ids = ids
+        self._df: np.ndarray | None = None
 
     @staticmethod
     def build(texts: list[str], ids: list[str]) -> BM25Index:
@@ -84,6 +85,19 @@ class BM25Index:
         ids = list(meta["ids"])
         retriever = bm25s.BM25.load(str(directory), show_progress=False) if ids else None
         return BM25Index(retriever, ids)
+
+    def idf(self, token: str) -> float:
+        """Inverse document frequency of a (tokenized) term; 0 for unknown terms."""
+        if self._retriever is None:
+            return 0.0
+        if self._df is None:
+            indptr = np.asarray(self._retriever.scores["indptr"])  # type: ignore[attr-defined]
+            self._df = np.diff(indptr)  # postings per term id: the term's document frequency
+        tid = self._retriever.vocab_dict.get(token)  # type: ignore[attr-defined]
+        if tid is None or tid >= len(self._df):
+            return 0.0
+        n, df = len(self.ids), int(self._df[tid])
+        return float(np.log((n - df + 0.5) / (df + 0.5) + 1.0))
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every passage for ``query`` (zeros when no query token is known)."""

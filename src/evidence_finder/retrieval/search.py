@@ -5,6 +5,7 @@ de-duplicated, with a calibrated decision to abstain. Entry point: ``Searcher.se
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +62,18 @@ def clean_question(question: str) -> str:
     if not q:
         raise BadInputError("the question is empty: type a question")
     return q[:MAX_QUESTION_CHARS]
+
+
+_ASKS_FOR_QUOTES = re.compile(
+    r"\b(quotes?|quotations?|quoted?|citaat|citaten|citeer\w*|uitspra(?:ak|ken)|says?|said|"
+    r"zegt|zeggen|zei|zeiden|verbatim|letterlijk|respondents?|geïnterviewde\w*|interviewee\w*)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_for_quotes(question: str) -> bool:
+    """Whether a question asks for what someone said (researchers look for quotes)."""
+    return bool(_ASKS_FOR_QUOTES.search(question))
 
 
 def rrf(rankings: list[tuple[list[int], float]], k: int = 60) -> dict[int, float]:
@@ -192,7 +205,19 @@ class Searcher:
             fused = {i: s for i, s in zip(b_idx, b_scores)}
         else:
             w_b = cfg.bm25_weight_en if lang == "en" else cfg.bm25_weight_nl
-            fused = rrf([(d_idx, cfg.dense_weight), (b_idx, w_b)], cfg.rrf_k)
+            rankings = [(d_idx, cfg.dense_weight), (b_idx, w_b)]
+            fused = rrf(rankings, cfg.rrf_k)
+            w_f = cfg.feedback_weight_en if lang == "en" else cfg.feedback_weight_nl
+            if w_f > 0 and fused:
+                top = sorted(fused, key=lambda i: -fused[i])[: cfg.feedback_passages]
+                lex = self._lexical_query(q, lang)
+                terms = self.feedback_terms(lex, [snap.passages[i].text for i in top], snap)
+                if terms:
+                    f_idx, _ = self.lexical(f"{lex} {' '.join(terms)}", n, filters, snap)
+                    fused = rrf([*rankings, (f_idx, w_f)], cfg.rrf_k)
+            if cfg.quote_boost != 1.0 and asks_for_quotes(q):
+                fused = {i: s * (cfg.quote_boost if snap.passages[i].kind == "quote" else 1.0)
+                         for i, s in fused.items()}
         dense_of = dict(zip(d_idx, d_sims))
         bm25_of = dict(zip(b_idx, b_scores))
         order = sorted(fused, key=lambda i: -fused[i])
@@ -205,6 +230,25 @@ class Searcher:
         confidence = self.abstention.confidence(features)
         abstain = bool(self.abstention.abstains(features)) if mode == "hybrid" else False
         return SearchResult(q, hits, abstain=abstain or not hits, lang=lang, confidence=confidence)
+
+    def feedback_terms(self, query: str, texts: list[str], snap: _Snapshot | None = None) -> list[str]:
+        """Pseudo-relevance feedback: the terms that weigh most (tf x idf) in the top results
+        and are not in the query yet. A question's own words rarely match all of a passage's
+        phrasing ('schoolbreed gedragen' vs 'olievlek', 'collega's'); its best hits do."""
+        snap = snap or self._snap
+        asked = set(tokenize(query))
+        weight: dict[str, float] = {}
+        for text in texts:
+            tokens = tokenize(text)
+            if not tokens:
+                continue
+            for term in set(tokens) - asked:
+                if len(term) < 3 or term.isdigit():
+                    continue
+                tf = tokens.count(term) / len(tokens)
+                weight[term] = weight.get(term, 0.0) + tf * snap.bm25.idf(term)
+        ranked = sorted(weight, key=lambda t: (-weight[t], t))
+        return ranked[: self.settings.retrieval.feedback_terms]
 
     def _lexical_query(self, q: str, lang: str) -> str:
         if lang == "en" and self.settings.retrieval.glossary:
