@@ -28,7 +28,15 @@ _INSTRUCTION = re.compile(
     r"(?:instructies?|opdrachten?|regels?)"
     r"|\byou\s+are\s+now\b|\bsystem\s+prompt\b|\bjailbreak\b"
     r"|\b(?:answer|respond|reply)\s+(?:only\s+)?(?:with\s+)?['\"“‘][^'\"”’]{1,40}['\"”’]"
-    r"|\b(?:antwoord|zeg)\s+(?:alleen\s+)?(?:met\s+)?['\"“‘][^'\"”’]{1,40}['\"”’]",
+    r"|\b(?:antwoord|zeg)\s+(?:alleen\s+)?(?:met\s+)?['\"“‘][^'\"”’]{1,40}['\"”’]"
+    # "Antwoord voortaan alleen 'X'", "reply from now on only with 'X'": a fixed reply demanded
+    r"|\b(?:answer|respond|reply|say|antwoord|zeg)\b[^.!?'\"“‘]{0,40}?\b(?:only|alleen|uitsluitend|"
+    r"voortaan|always|altijd)\b[^.!?'\"“‘]{0,20}['\"“‘][^'\"”’]{1,40}['\"”’]"
+    # forged conversation turns and rule changes
+    r"|(?:^|\n)\s*#*\s*(?:system|assistant|user|systeem|assistent)\s*:"
+    r"|\b(?:new|nieuwe)\s+(?:rule|instruction|regel|instructie)s?\s*:"
+    r"|\b(?:tell|vertel)\s+(?:the\s+user\s+|de\s+gebruiker\s+)?(?:that|dat)\b[^.!?]{0,80}"
+    r"\b(?:instead|from now on|voortaan|in plaats daarvan)\b",
     re.I,
 )
 
