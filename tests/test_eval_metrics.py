@@ -94,6 +94,21 @@ def test_gate_passes_a_good_run_and_fails_a_degraded_one() -> None:
     assert any("below best baseline 1.000" in f for f in failures)
 
 
+def test_gate_fails_a_run_that_abstains_on_answerable_questions() -> None:
+    class _Abstaining(_FakeSearcher):
+        def search(self, question: str, k: int = 10, mode: str = "hybrid") -> _Result:
+            result = super().search(question, k, mode)
+            result.abstain = mode == "hybrid"
+            return result
+
+    qs = [{"id": str(i), "question": "q", "lang": "nl", "kind": "fact", "split": "test",
+           "gold": GOLD[:1]} for i in range(3)]
+    thresholds = {"maximum": {"split=test": {"false_abstention": 0.05}}}
+    assert runner.gate(runner.run(_FakeSearcher(False), qs), thresholds) == []
+    failures = runner.gate(runner.run(_Abstaining(False), qs), thresholds)
+    assert failures == ["split=test hybrid false_abstention = 1.000 > ceiling 0.05"]
+
+
 def test_committed_thresholds_and_question_sets_load() -> None:
     t = runner.load_thresholds()
     assert t["minimum"]["split=test"]["recall@10"] >= 0.6

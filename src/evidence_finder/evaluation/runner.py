@@ -172,6 +172,15 @@ def gate(run_: EvalRun, thresholds: dict[str, Any]) -> list[str]:
             value = metrics.get(metric)
             if value is None or value + 1e-9 < float(minimum):
                 failures.append(f"{group} hybrid {metric} = {_fmt(value)} < threshold {minimum}")
+    for group, spec in thresholds.get("maximum", {}).items():
+        metrics = table.get(group, {}).get("hybrid")
+        if metrics is None:
+            failures.append(f"no questions in group {group!r}")
+            continue
+        for metric, maximum in spec.items():
+            value = metrics.get(metric)
+            if value is None or value - 1e-9 > float(maximum):
+                failures.append(f"{group} hybrid {metric} = {_fmt(value)} > ceiling {maximum}")
     for group in thresholds.get("beat_baselines", {}).get("groups", []):
         rows = table.get(group, {})
         for metric in thresholds["beat_baselines"].get("metrics", ["recall@10", "ndcg@10"]):

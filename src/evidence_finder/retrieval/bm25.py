@@ -5,6 +5,7 @@ The index is built at ingest and persisted beside Chroma; queries load it once.
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
 import re
@@ -44,6 +45,7 @@ class BM25Index:
         self._retriever = retriever
         self.ids = ids
         self._df: np.ndarray | None = None
+        self._sorted_vocab: list[str] | None = None
 
     @staticmethod
     def build(texts: list[str], ids: list[str]) -> BM25Index:
@@ -85,6 +87,22 @@ class BM25Index:
         ids = list(meta["ids"])
         retriever = bm25s.BM25.load(str(directory), show_progress=False) if ids else None
         return BM25Index(retriever, ids)
+
+    def knows(self, token: str, prefix: int = 0) -> bool:
+        """Whether a (tokenized) term occurs in the corpus; with ``prefix``, whether any term
+        starts with its first ``prefix`` characters ('maldegems' ~ 'maldegem')."""
+        if self._retriever is None:
+            return False
+        vocab = self._retriever.vocab_dict  # type: ignore[attr-defined]
+        if token in vocab:
+            return True
+        if not prefix or len(token) < prefix:
+            return False
+        if self._sorted_vocab is None:
+            self._sorted_vocab = sorted(vocab)
+        head = token[:prefix]
+        i = bisect.bisect_left(self._sorted_vocab, head)
+        return i < len(self._sorted_vocab) and self._sorted_vocab[i].startswith(head)
 
     def idf(self, token: str) -> float:
         """Inverse document frequency of a (tokenized) term; 0 for unknown terms."""

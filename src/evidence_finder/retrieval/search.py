@@ -71,6 +71,9 @@ _ASKS_FOR_QUOTES = re.compile(
 )
 
 
+_WORD = re.compile(r"[^\W_][\w+\-]*", re.U)
+
+
 def asks_for_quotes(question: str) -> bool:
     """Whether a question asks for what someone said (researchers look for quotes)."""
     return bool(_ASKS_FOR_QUOTES.search(question))
@@ -226,7 +229,8 @@ class Searcher:
                 {"dense": dense_of.get(i, 0.0), "bm25": bm25_of.get(i, 0.0)})
             for i in order[: k * 3]
         ])[:k]
-        features = _features(d_sims, b_scores, len(tokenize(self._lexical_query(q, lang))))
+        features = _features(d_sims, b_scores, len(tokenize(self._lexical_query(q, lang))),
+                             len(self.unknown_names(q, lang, snap)))
         confidence = self.abstention.confidence(features)
         abstain = bool(self.abstention.abstains(features)) if mode == "hybrid" else False
         return SearchResult(q, hits, abstain=abstain or not hits, lang=lang, confidence=confidence)
@@ -264,7 +268,27 @@ class Searcher:
         _, d_sims = self.dense(q, n, filters, snap)
         lex = self._lexical_query(q, detect_language(q))
         _, b_scores = self.lexical(lex, n, filters, snap)
-        return _features(d_sims, b_scores, len(tokenize(lex)))
+        return _features(d_sims, b_scores, len(tokenize(lex)),
+                         len(self.unknown_names(q, detect_language(q), snap)))
+
+    def unknown_names(self, question: str, lang: str, snap: _Snapshot | None = None) -> list[str]:
+        """Names, acronyms and numbers in the question that the corpus never mentions
+        ('Zwitserland', 'Brexit', 'PISA', '2023'): a question about something absent is one
+        the corpus cannot answer, however on-topic its other words are. English words count
+        as mentioned when a glossary translation is ('Flemish' → 'Vlaamse')."""
+        snap = snap or self._snap
+        out = []
+        for i, m in enumerate(_WORD.finditer(question)):
+            w = m.group(0)
+            if not ((i > 0 and w[0].isupper()) or any(c.isdigit() for c in w)
+                    or (len(w) > 1 and w.isupper())):
+                continue
+            tokens = tokenize(w)
+            if lang == "en":
+                tokens += tokenize(expand_english(w))
+            if tokens and not any(snap.bm25.knows(t, prefix=5) for t in tokens):
+                out.append(w)
+        return out
 
     @staticmethod
     def _dedupe(hits: list[Hit]) -> list[Hit]:
@@ -309,7 +333,8 @@ def _title(snap: _Snapshot, i: int) -> str:
     return meta.title if meta else snap.passages[i].doc_id
 
 
-def _features(d_sims: list[float], b_scores: list[float], n_terms: int = 1) -> dict[str, float]:
+def _features(d_sims: list[float], b_scores: list[float], n_terms: int = 1,
+              unknown_names: int = 0) -> dict[str, float]:
     top5 = sorted(d_sims, reverse=True)[:5]
     top1 = max(d_sims, default=0.0)
     mean5 = float(np.mean(top5)) if top5 else 0.0
@@ -317,7 +342,8 @@ def _features(d_sims: list[float], b_scores: list[float], n_terms: int = 1) -> d
     # Similarities of e5 are compressed (0.8–0.9 for anything on topic), so how much the best
     # passage stands out, and BM25 per query term, carry more signal than raw levels.
     return {"dense_top1": top1, "dense_top5_mean": mean5, "dense_gap": top1 - mean5,
-            "bm25_top1": bm25, "bm25_per_term": bm25 / max(n_terms, 1)}
+            "bm25_top1": bm25, "bm25_per_term": bm25 / max(n_terms, 1),
+            "unknown_names": float(unknown_names)}
 
 
 def _chroma_where(filters: Filters) -> dict[str, Any] | None:

@@ -1,0 +1,75 @@
+"""Abstention on the fixture corpus: the 'unknown names' signal, the fit, and `evidence calibrate`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from evidence_finder.cli import app as cli_app
+from evidence_finder.retrieval import abstain
+from evidence_finder.retrieval.abstain import AbstentionModel, fit
+from evidence_finder.retrieval.search import Searcher
+from evidence_finder.settings import Settings
+from helpers.fakes import HashEmbedder
+
+
+def test_unknown_names_are_names_and_numbers_the_corpus_never_mentions(
+    built_index: Settings, hash_embedder: HashEmbedder
+) -> None:
+    s = Searcher(built_index, embedder=hash_embedder)
+    assert s.unknown_names("Wat zijn de effecten van Erasmus+ op scholen in Zwitserland?", "nl") == ["Zwitserland"]
+    assert s.unknown_names("Hoeveel subsidie ontving het mbo in 2031?", "nl") == ["2031"]
+    assert s.unknown_names("Did Erasmus+ improve PISA scores?", "en") == ["PISA"]
+    # mentioned in the corpus: as written, in another form, or through the glossary
+    assert s.unknown_names("Welke drempels zijn er bij een KA2-aanvraag?", "nl") == []
+    assert s.unknown_names("Hoe helpt de stage in Finland studenten?", "nl") == []
+    assert s.unknown_names("How do Flemish schools use eTwinning?", "en") == []  # → Vlaamse/Flanders
+    assert s.unknown_names("what hinders applications", "en") == []  # no names at all
+
+
+def test_fit_abstains_on_unanswerable_within_the_false_abstention_cap() -> None:
+    answerable = [({"bm25_per_term": 2.0 + i / 10, "unknown_names": 0.0}, True) for i in range(20)]
+    answerable.append(({"bm25_per_term": 0.4, "unknown_names": 1.0}, True))  # a hard answerable one
+    unanswerable = [({"bm25_per_term": 0.5 + i / 20, "unknown_names": 1.0}, False) for i in range(6)]
+    unanswerable += [({"bm25_per_term": 2.5, "unknown_names": 0.0}, False)]  # looks answerable
+    model = fit(answerable + unanswerable, max_false_abstention=0.05)
+    assert model.calibrated and model.weights["unknown_names"] < 0 < model.weights["bm25_per_term"]
+    wrongly = sum(model.abstains(f) for f, _ in answerable)
+    assert wrongly / len(answerable) <= 0.05
+    assert sum(model.abstains(f) for f, _ in unanswerable) >= 5
+    # uncalibrated: never abstains, full confidence
+    assert not AbstentionModel().abstains({"bm25_per_term": 0.0, "unknown_names": 3.0})
+
+
+def test_calibrate_fits_on_a_question_file_and_search_then_abstains(
+    built_index: Settings, hash_embedder: HashEmbedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    params = tmp_path / "abstention.json"
+    monkeypatch.setattr(abstain, "PARAMS_PATH", params)  # never touch the shipped parameters
+    gold = [{"doc": "rapport_pabo.txt", "text": "x"}]
+    questions = [
+        ("Welke drempels zijn er bij een KA2-aanvraag?", gold),
+        ("Wat doet het Nationaal Agentschap bij een aanvraag?", gold),
+        ("Worden studenten zelfstandiger door een stage in het buitenland?", gold),
+        ("Wat helpt een opleiding om internationale projecten in te bedden?", gold),
+        ("Hoe vaak gaan docenten naar het buitenland?", gold),
+        ("Wat betekent deelname aan CoVE voor het mbo?", gold),
+        ("Wat zijn de effecten van Erasmus+ in Zwitserland?", []),
+        ("Hoeveel Brexit-studenten gingen naar Wallonië?", []),
+        ("Wat vond het onderzoek over PISA-scores in Portugal?", []),
+    ]
+    qfile = tmp_path / "dev.jsonl"
+    qfile.write_text("\n".join(json.dumps({"id": f"q{i}", "question": q, "gold": g})
+                               for i, (q, g) in enumerate(questions)) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(cli_app, ["calibrate", "--questions", str(qfile)])
+    assert result.exit_code == 0, result.output
+    stored = json.loads(params.read_text())[HashEmbedder.id]
+    assert stored["fitted_on"] == ["dev.jsonl"] and stored["n"] == len(questions)
+
+    s = Searcher(built_index, embedder=hash_embedder)
+    assert s.abstention.calibrated
+    assert s.search("Welke effecten heeft Erasmus+ op scholen in Oostenrijk?").abstain
+    assert not s.search("Welke drempels zijn er bij een KA2-aanvraag?").abstain
