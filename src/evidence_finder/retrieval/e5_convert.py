@@ -21,7 +21,7 @@ import shutil
 import struct
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -109,24 +109,33 @@ def _marker_matches(target: Path, src: Path, digest: str | None = None) -> bool:
 
 
 def _swap_into_place(tmp: Path, target: Path, src: Path, digest: str) -> None:
-    """Rename tmp over target; a non-empty target must be moved aside first (rename(2) rule)."""
+    swap_into_place(tmp, target, lambda t: _marker_matches(t, src, digest))
+
+
+def swap_into_place(tmp: Path, target: Path, is_current: Callable[[Path], bool]) -> None:
+    """Rename tmp over target; a non-empty target must be moved aside first (rename(2) rule).
+    ``is_current(target)`` says whether a target already holds what tmp holds."""
     if target.exists():
-        if _marker_matches(target, src, digest):  # a concurrent converter won the race
+        if is_current(target):  # a concurrent converter won the race
             return
-        trash = Path(tempfile.mkdtemp(prefix=f".{MODEL_DIRNAME}.tmp-old-", dir=target.parent))
+        trash = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-old-", dir=target.parent))
         os.replace(target, trash / "old")
         shutil.rmtree(trash, ignore_errors=True)
     try:
         os.replace(tmp, target)
     except OSError:
-        if not _marker_matches(target, src, digest):
+        if not is_current(target):
             raise
     _fsync(target.parent)
 
 
 def _remove_stale_temps(cache_dir: Path) -> None:
+    remove_stale_temps(cache_dir, MODEL_DIRNAME)
+
+
+def remove_stale_temps(cache_dir: Path, dirname: str) -> None:
     """Clean temp dirs left by crashed conversions (old enough not to be a live one)."""
-    for p in cache_dir.glob(f".{MODEL_DIRNAME}.tmp-*"):
+    for p in cache_dir.glob(f".{dirname}.tmp-*"):
         with contextlib.suppress(OSError):
             if time.time() - p.stat().st_mtime > _STALE_TMP_SECONDS:
                 shutil.rmtree(p, ignore_errors=True)

@@ -13,26 +13,29 @@ rename of a complete temp dir, and a marker ties it to the .bin it came from.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from evidence_finder.errors import MissingDependencyError
-from evidence_finder.retrieval.e5_convert import MARKER, _fsync, ensure_e5_model
+from evidence_finder.retrieval.e5_convert import (
+    MARKER,
+    _fsync,
+    ensure_e5_model,
+    remove_stale_temps,
+    swap_into_place,
+)
 from evidence_finder.retrieval.embedders import Embedder
 
 E5_INT8_ID = "multilingual-e5-small-q4-ct2int8"
 CT2_CONVERTER_VERSION = "1"  # bump whenever the written model changes
 CT2_DIRNAME = "multilingual-e5-small-ct2-int8"
 QUANTIZATION = "int8"
-_STALE_TMP_SECONDS = 3600.0
 _INSTALL = "pip install 'ctranslate2>=4.8'"
 
 
@@ -47,11 +50,11 @@ def ensure_e5_ct2_model(cache_dir: Path, source: Path | None = None) -> Path:
     target = Path(cache_dir) / CT2_DIRNAME
     if _marker(target) == key:
         return target
-    _remove_stale_temps(Path(cache_dir))
+    remove_stale_temps(Path(cache_dir), CT2_DIRNAME)
     tmp = Path(tempfile.mkdtemp(prefix=f".{CT2_DIRNAME}.tmp-", dir=cache_dir))
     try:
         _convert(fp32, tmp, key)
-        _swap_into_place(tmp, target, key)
+        swap_into_place(tmp, target, lambda t: _marker(t) == key)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
@@ -114,29 +117,6 @@ def _convert(fp32: Path, out: Path, key: dict[str, str]) -> None:
     (out / MARKER).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
     for path in (*out.rglob("*"), out):
         _fsync(path)
-
-
-def _swap_into_place(tmp: Path, target: Path, key: dict[str, str]) -> None:
-    """Rename tmp over target; a non-empty target is moved aside first (rename(2) rule)."""
-    if target.exists():
-        if _marker(target) == key:  # a concurrent converter won the race
-            return
-        trash = Path(tempfile.mkdtemp(prefix=f".{CT2_DIRNAME}.tmp-old-", dir=target.parent))
-        os.replace(target, trash / "old")
-        shutil.rmtree(trash, ignore_errors=True)
-    try:
-        os.replace(tmp, target)
-    except OSError:
-        if _marker(target) != key:
-            raise
-    _fsync(target.parent)
-
-
-def _remove_stale_temps(cache_dir: Path) -> None:
-    for p in cache_dir.glob(f".{CT2_DIRNAME}.tmp-*"):
-        with contextlib.suppress(OSError):
-            if time.time() - p.stat().st_mtime > _STALE_TMP_SECONDS:
-                shutil.rmtree(p, ignore_errors=True)
 
 
 class CT2Embedder(Embedder):
