@@ -163,24 +163,20 @@ def gate(run_: EvalRun, thresholds: dict[str, Any]) -> list[str]:
     """Failures of the CI gate: the full pipeline below a threshold or below a baseline."""
     table = run_.table()
     failures: list[str] = []
-    for group, spec in thresholds.get("minimum", {}).items():
-        metrics = table.get(group, {}).get("hybrid")
-        if metrics is None:
-            failures.append(f"no questions in group {group!r}")
-            continue
-        for metric, minimum in spec.items():
-            value = metrics.get(metric)
-            if value is None or value + 1e-9 < float(minimum):
-                failures.append(f"{group} hybrid {metric} = {_fmt(value)} < threshold {minimum}")
-    for group, spec in thresholds.get("maximum", {}).items():
-        metrics = table.get(group, {}).get("hybrid")
-        if metrics is None:
-            failures.append(f"no questions in group {group!r}")
-            continue
-        for metric, maximum in spec.items():
-            value = metrics.get(metric)
-            if value is None or value - 1e-9 > float(maximum):
-                failures.append(f"{group} hybrid {metric} = {_fmt(value)} > ceiling {maximum}")
+    for bound in ("minimum", "maximum"):
+        for group, spec in thresholds.get(bound, {}).items():
+            metrics = table.get(group, {}).get("hybrid")
+            if metrics is None:
+                failures.append(f"no questions in group {group!r}")
+                continue
+            for metric, limit in spec.items():
+                value = metrics.get(metric)
+                if value is None:
+                    failures.append(f"{group} hybrid {metric}: no value")
+                elif bound == "minimum" and value + 1e-9 < float(limit):
+                    failures.append(f"{group} hybrid {metric} = {_fmt(value)} < threshold {limit}")
+                elif bound == "maximum" and value - 1e-9 > float(limit):
+                    failures.append(f"{group} hybrid {metric} = {_fmt(value)} > ceiling {limit}")
     for group in thresholds.get("beat_baselines", {}).get("groups", []):
         rows = table.get(group, {})
         for metric in thresholds["beat_baselines"].get("metrics", ["recall@10", "ndcg@10"]):
