@@ -138,10 +138,10 @@ def test_quotes_are_whole_and_inside_one_passage(name: str) -> None:
     cfg = ChunkSettings()
     running = [p for p in passages if p.kind == "passage"]
     for q in (p for p in passages if p.kind == "quote"):
-        assert q.text[0] in "“„\"", q.text[:60]
+        assert q.text[0] in "“„\"‘", q.text[:60]
         if len(q.text) < cfg.max_chars - 100:  # not cut to its opening for being too long
-            # closed by ” (or the source's stray “ / ’), maybe '(role)' or an elision '[…]'
-            assert re.search("[”\"’“](?:\\s*\\([^()]+\\)|\\s*\\[…\\])?\\s*\\.?$", q.text), q.text[-80:]
+            # closed by ” (or the source's stray “ / ’ / ‘), maybe '(role)' or an elision '[…]'
+            assert re.search("[”\"’“‘](?:\\s*\\([^()]+\\)|\\s*\\[…\\])?\\s*\\.?$", q.text), q.text[-80:]
         holders = [p for p in running if p.clean_start <= q.clean_start and q.clean_end <= p.clean_end]
         assert holders, f"quote cut by a passage boundary: {q.text[:80]!r}"
         assert q.page is None  # text files have no pages

@@ -208,6 +208,33 @@ def test_quote_block_ends_at_its_closing_mark() -> None:
     assert "Gekoppeld aan professionalisering" in [b.text for b in doc.blocks]
 
 
+def test_single_mark_quotes_are_quote_units_but_single_mark_terms_are_not() -> None:
+    """Corpus 003 quotes respondents with ‘…’, the mark Dutch also uses for terms."""
+    doc, units = _doc(
+        f"{LONG}\n\n‘Het is gewoon een stukje waardering. Ik geef al heel lang les en ga over drie jaar met \n"
+        "pensioen, maar ik wil altijd wat bijleren. Het kan altijd beter!’ \n\n"
+        f"{LONG}\n\n‘De betrokkenheid van de ‘third circle parties’ was heel belangrijk voor ons.’\n\n"
+        "‘Ik heb veel literatuur gelezen en op school delen we nu alles met elkaar.’ Ook vonden ze het "
+        "heel waardevol om samen op pad te gaan.\n\n"
+        "‘Theory of Change’ en het denken in termen van impact staan centraal in dit hoofdstuk.\n\n"
+        "‘Leuk!’\n\n"
+        "‘Ik ben naar het management gegaan voor die aanvraag. Nou, dat gaan we niet doen… ‘\n"
+    )
+    quotes = [t for t, _ in _units(doc, units, "quote")]
+    assert quotes == [
+        "‘Het is gewoon een stukje waardering. Ik geef al heel lang les en ga over drie jaar met "
+        "pensioen, maar ik wil altijd wat bijleren. Het kan altijd beter!’",
+        "‘De betrokkenheid van de ‘third circle parties’ was heel belangrijk voor ons.’",
+        "‘Ik heb veel literatuur gelezen en op school delen we nu alles met elkaar.’",
+        "‘Ik ben naar het management gegaan voor die aanvraag. Nou, dat gaan we niet doen… ‘",
+    ]
+    # the sentence after the quote in the same paragraph stays text; terms and a two-word
+    # exclamation are no quotes
+    texts = [t for t, _ in _units(doc, units, "text")]
+    assert "Ook vonden ze het heel waardevol om samen op pad te gaan." in texts
+    assert any(t.startswith("‘Theory of Change’") for t in texts) and "‘Leuk!’" in texts
+
+
 def test_unclosed_quote_is_plain_text() -> None:
     doc, units = _doc(
         f"“Dit citaat sluit nooit af en loopt door in de tekst\n\n1.3. Volgende sectie\n\n{LONG}\n")

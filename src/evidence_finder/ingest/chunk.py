@@ -18,7 +18,7 @@ from evidence_finder.ingest.structure import Unit
 from evidence_finder.settings import ChunkSettings
 from evidence_finder.types import Passage, content_hash
 
-CHUNKER_VERSION = "4"
+CHUNKER_VERSION = "5"
 
 _ABBREVIATIONS = {
     "o.a", "bijv", "bv", "e.d", "m.b.t", "t.o.v", "i.p.v", "dhr", "mevr", "nl", "ca", "etc",

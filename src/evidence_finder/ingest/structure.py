@@ -96,6 +96,48 @@ def _quote_end(blocks: list[Block], i: int, text: str) -> int | None:
     return None
 
 
+_SINGLE_MARK = re.compile(r"‘|’(?![^\W\d_])")  # an opening ‘, or a ’ that is no apostrophe (zo’n)
+
+
+def _single_quote_end(blocks: list[Block], i: int) -> tuple[int, int] | None:
+    """Where a ‘…’ quote opened at the start of block ``i`` closes: (block index, offset
+    just after the closing mark). It must close at the end of a block or of a line
+    (‘Ik heb veel geleerd.’); nested ‘terms’ inside it are skipped. A ‘term’ closed
+    mid-sentence (‘Theory of Change’ en …) or a short phrase is no quote."""
+    depth = 0
+    words = 0
+    for j in range(i, min(i + 4, len(blocks))):
+        b = blocks[j]
+        body = b.text
+        if j > i and (heading_level(body) or _ATTRIBUTION.match(body) or body[:1] == "‘"):
+            return None
+        for m in _SINGLE_MARK.finditer(body):
+            if m.group() == "‘":
+                # '… het geld… ‘' at a block's end: a closing mark typed as an opening one
+                if depth and m.start() and body[m.start() - 1] in " …" and not body[m.end():].strip():
+                    depth = 0
+                else:
+                    depth += 1
+                    continue
+            else:
+                depth -= 1
+            if depth > 0:
+                continue
+            words += len(body[:m.end()].split())
+            rest = body[m.end():]
+            if words < 6:
+                return None
+            if not rest.strip(" .,;:!?)"):
+                return j, b.end
+            # '… delen.’ Ook vonden ze …': the quote's last sentence ended inside it and a new
+            # sentence follows in the same paragraph (lines joined by cleaning)
+            if body[m.start() - 1:m.start()] in (".", "!", "?", "…") and re.match(r"\s+[A-Z]", rest):
+                return j, b.start + m.end()
+            return None
+        words += len(body.split())
+    return None
+
+
 def _closed_by_single(bodies: list[str]) -> bool:
     """A “-quote that the source closes with ’ ('… ingewikkeld.’'): the block ends with ’ and
     there is one more ’ than ‘ (apostrophes inside words, as in 'zo’n', not counted)."""
@@ -156,6 +198,25 @@ def analyse(doc: CleanDoc) -> list[Unit]:
             units.append(Unit("heading", b.start, b.end, section(), 9))
         elif _TABLE.match(text):
             units.append(Unit("table", b.start, b.end, section(), context=_neighbour(blocks, i)))
+        elif text[:1] == "‘" and (single := _single_quote_end(blocks, i)) is not None:
+            last, end = single
+            context = blocks[i - 1].text if i > 0 else ""
+            if end < blocks[last].end:  # the paragraph goes on after the quote: the rest is text
+                units.append(Unit("quote", b.start, end, section(), context=context[:800]))
+                rest = blocks[last].text[end - blocks[last].start:]
+                rest_start = end + len(rest) - len(rest.lstrip())
+                units.append(Unit("text", rest_start, blocks[last].end, section()))
+                i = last + 1
+                continue
+            who, attr_idx = _quote_attribution(blocks, i, last)
+            units.append(Unit("quote", b.start, blocks[last].end, section(), attribution=who,
+                              context=context[:800]))
+            if attr_idx > 0:
+                ab = blocks[attr_idx]
+                units.append(Unit("attribution", ab.start, ab.end, section()))
+                last = attr_idx
+            i = last + 1
+            continue
         elif text[:1] in _OPEN_QUOTES and len(text) > 1:
             j = _quote_end(blocks, i, text)
             if j is None:
