@@ -12,55 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from evidence_finder.ingest.pipeline import ingest, vector_units
-from evidence_finder.retrieval.store import IndexIdentity, IndexStore
+from evidence_finder.ingest.pipeline import ingest
+from evidence_finder.retrieval.store import IndexIdentity
 from evidence_finder.settings import Settings
-from helpers.fakes import FIXTURE_CORPUS, HashEmbedder
+from helpers.fakes import HashEmbedder
+from helpers.index_state import index_state, make_generated_corpus
 
 HELPER = Path(__file__).parent / "helpers" / "ingest_slow.py"
 BATCH = 4
-
-
-def _make_corpus(dest: Path) -> Path:
-    """The fixture corpus plus four generated reports: enough units for > 6 small batches."""
-    shutil.copytree(FIXTURE_CORPUS, dest)
-    for n in range(4):
-        paras = []
-        for k in range(6):
-            paras.append(f"{n + 1}.{k + 1}. Onderdeel {k + 1} van rapport {n}")
-            paras.append(" ".join(
-                f"Scholen in regio {n} werken in project {k}-{i} samen met partners uit land {i} "
-                f"en leren daarvan over onderwerp {n * 10 + k}." for i in range(9)))
-            paras.append(f"“Wij leerden in project {k} van rapport {n} heel veel van onze partners.”")
-            paras.append("- trekker -")
-        (dest / f"rapport_{n}.txt").write_text("\n\n".join(paras) + "\n", encoding="utf-8")
-    return dest
-
-
-def _state(settings: Settings) -> dict[str, object]:
-    store = IndexStore(settings.resolved_index_dir,
-                       IndexIdentity.from_settings(settings, HashEmbedder.id), create=False)
-    try:
-        passages = store.passages()
-        got = store.collection.get(include=["metadatas", "embeddings"])
-        vectors = {i: [round(float(x), 5) for x in v]
-                   for i, v in zip(got["ids"], got["embeddings"], strict=True)}
-        from evidence_finder.retrieval.bm25 import BM25Index
-
-        bm25 = BM25Index.load(store.dir / "bm25")
-        return {
-            "docs": {d: row["file_hash"] for d, row in store.documents().items()},
-            "sqlite": sorted((p.id, p.hash) for p in passages),
-            "sqlite_ids": [p.id for p in passages],
-            "owned": sorted(vid for p in passages for vid, _ in vector_units(p)),
-            "chroma_ids": sorted(got["ids"]),
-            "chroma_hash": sorted((i, m["hash"]) for i, m in zip(got["ids"], got["metadatas"], strict=True)),
-            "vectors": vectors,
-            "bm25_ids": bm25.ids,
-            "bm25_fresh": BM25Index.stored_fingerprint(store.dir / "bm25") == store.fingerprint(),
-        }
-    finally:
-        store.close()
 
 
 def _vectors_left(settings: Settings) -> set[str]:
@@ -79,12 +38,12 @@ def _vectors_left(settings: Settings) -> set[str]:
 @pytest.fixture(scope="module")
 def clean_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
     root = tmp_path_factory.mktemp("clean_run")
-    corpus = _make_corpus(root / "corpus")
+    corpus = make_generated_corpus(root / "corpus", reports=4, sections=6, sentences=9, attribution=True)
     settings = Settings(data_dir=root / "data", index_dir=root / "index")
     report = ingest([corpus], settings, embedder=HashEmbedder())
     assert report.documents == 7 and not report.skipped
     assert report.embedded > 6 * BATCH  # the subprocess needs more than six batches
-    state = _state(settings)
+    state = index_state(settings, with_vectors=True)
     assert len(state["owned"]) == report.embedded  # type: ignore[arg-type]
     return corpus, state
 
@@ -143,7 +102,7 @@ def test_killed_ingest_then_rerun_equals_a_clean_ingest(
     assert report.embedded == len(expected_ids - kept)  # only what was missing is embedded
     if kill_at == "bm25":
         assert report.embedded == 0  # every vector was stored before the kill
-    state = _state(resumed_settings)
+    state = index_state(resumed_settings, with_vectors=True)
     assert state["bm25_fresh"]
     assert state["sqlite_ids"] == state["bm25_ids"]
     assert state["chroma_ids"] == state["owned"]  # the vectors of exactly the stored units

@@ -26,43 +26,32 @@ import pytest
 from evidence_finder.ingest import pipeline
 from evidence_finder.ingest.pipeline import ingest
 from evidence_finder.settings import Settings
-from helpers.fakes import FIXTURE_CORPUS, HashEmbedder
-from helpers.index_state import assert_consistent, index_state
+from helpers.fakes import HashEmbedder
+from helpers.index_state import assert_consistent, index_state, make_generated_corpus
 
 HELPER = Path(__file__).parent / "helpers" / "ingest_slow.py"
-SEED = 1205  # chosen so the 10 points hit embedding batches, SQLite writes and BM25
+SEED = 1205
 TRIALS = 10
 BATCH = 4
 SLEEP = 0.04  # seconds per embedding batch in the killed run
 PAUSE_STORE = 0.03  # seconds between a document's vectors and its SQLite rows
 
 
-def _make_corpus(dest: Path) -> Path:
-    """The fixture corpus plus two short generated reports."""
-    shutil.copytree(FIXTURE_CORPUS, dest)
-    for n in range(2):
-        paras = []
-        for k in range(4):
-            paras.append(f"{n + 1}.{k + 1}. Hoofdstuk {k + 1} van verslag {n}")
-            paras.append(" ".join(
-                f"Leraren in provincie {n} bezoeken in project {k}-{i} scholen in land {i} en "
-                f"bespreken daar thema {n * 10 + k}." for i in range(8)))
-            paras.append(f"“In project {k} van verslag {n} zagen wij hoe anderen lesgeven.”")
-        (dest / f"verslag_{n}.txt").write_text("\n\n".join(paras) + "\n", encoding="utf-8")
-    return dest
-
-
 def _kill_points(n_batches: int, docs: list[str]) -> list[tuple[str, float]]:
-    """TRIALS (marker, delay after it) pairs, seeded: every stage of the run is a candidate."""
+    """TRIALS (marker, delay after it) pairs, seeded: one in each stage of the run (an
+    embedding batch, a document's SQLite write, BM25), the rest anywhere."""
     rng = random.Random(SEED)
-    markers = [f"batch {k}" for k in range(1, n_batches + 1)] + [f"store {d}" for d in docs] + ["bm25"]
-    return [(rng.choice(markers), round(rng.uniform(0.0, 1.5 * SLEEP), 3)) for _ in range(TRIALS)]
+    batches = [f"batch {k}" for k in range(1, n_batches + 1)]
+    stores = [f"store {d}" for d in docs]
+    markers = [rng.choice(batches), rng.choice(stores), "bm25"]
+    markers += [rng.choice(batches + stores + ["bm25"]) for _ in range(TRIALS - len(markers))]
+    return [(m, round(rng.uniform(0.0, 1.5 * SLEEP), 3)) for m in markers]
 
 
 @pytest.fixture(scope="module")
 def clean(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("crash_clean")
-    corpus = _make_corpus(root / "corpus")
+    corpus = make_generated_corpus(root / "corpus", reports=2, sections=4, sentences=8)
     settings = Settings(data_dir=root / "data", index_dir=root / "index")
     embedder = HashEmbedder()
     with pytest.MonkeyPatch.context() as mp:

@@ -8,23 +8,49 @@ missing. Used by tests/test_reliability_*.py.
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
 from evidence_finder.ingest.pipeline import vector_units
 from evidence_finder.retrieval.bm25 import BM25Index
 from evidence_finder.retrieval.store import IndexIdentity, IndexStore
 from evidence_finder.settings import Settings
-from helpers.fakes import HashEmbedder
+from helpers.fakes import FIXTURE_CORPUS, HashEmbedder
 
 
-def index_state(settings: Settings, embedder_id: str = HashEmbedder.id) -> dict[str, Any]:
+def make_generated_corpus(dest: Path, reports: int, sections: int, sentences: int,
+                          attribution: bool = False) -> Path:
+    """The fixture corpus plus generated Dutch reports (numbered sections, one quote each):
+    enough units for many small embedding batches, for tests that kill an ingest midway."""
+    shutil.copytree(FIXTURE_CORPUS, dest)
+    for n in range(reports):
+        paras = []
+        for k in range(sections):
+            paras.append(f"{n + 1}.{k + 1}. Onderdeel {k + 1} van rapport {n}")
+            paras.append(" ".join(
+                f"Scholen in regio {n} werken in project {k}-{i} samen met partners uit land {i} "
+                f"en leren daarvan over onderwerp {n * 10 + k}." for i in range(sentences)))
+            paras.append(f"“Wij leerden in project {k} van rapport {n} heel veel van onze partners.”")
+            if attribution:
+                paras.append("- trekker -")
+        (dest / f"rapport_{n}.txt").write_text("\n\n".join(paras) + "\n", encoding="utf-8")
+    return dest
+
+
+def index_state(settings: Settings, embedder_id: str = HashEmbedder.id, *,
+                with_vectors: bool = False) -> dict[str, Any]:
+    """With ``with_vectors``, also every vector (rounded), to prove re-used ones are intact."""
     store = IndexStore(settings.resolved_index_dir,
                        IndexIdentity.from_settings(settings, embedder_id), create=False)
     try:
         passages = store.passages()
-        got = store.collection.get(include=["metadatas"])
+        got = store.collection.get(include=["metadatas", "embeddings"] if with_vectors else ["metadatas"])
         bm25 = BM25Index.load(store.dir / "bm25")
-        return {
+        vectors = ({"vectors": {i: [round(float(x), 5) for x in v]
+                                for i, v in zip(got["ids"], got["embeddings"], strict=True)}}
+                   if with_vectors else {})
+        return {**vectors,
             "docs": {d: row["file_hash"] for d, row in store.documents().items()},
             "sqlite": sorted((p.id, p.hash) for p in passages),
             "sqlite_ids": [p.id for p in passages],
