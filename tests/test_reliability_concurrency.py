@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import statistics
 import threading
 import time
@@ -28,8 +27,9 @@ from evidence_finder.answer.service import AnswerService
 from evidence_finder.ingest.pipeline import ingest
 from evidence_finder.retrieval.search import Searcher
 from evidence_finder.settings import Settings
-from evidence_finder.ui.app import build, launch
+from evidence_finder.ui.app import build
 from helpers.fakes import FIXTURE_CORPUS, HashEmbedder
+from helpers.served import serving
 
 gradio_client = pytest.importorskip("gradio_client")
 
@@ -63,12 +63,6 @@ class SlowPassageEmbedder(HashEmbedder):
         return super().embed_passages(texts)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     root = tmp_path_factory.mktemp("concurrency")
@@ -79,13 +73,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     assert ingest([corpus], settings, embedder=embedder).documents == 3
     searcher = Searcher(settings, embedder=embedder)
     demo = build(settings, searcher, AnswerService(searcher, settings), embedder=embedder)
-    port = _free_port()
-    launch(settings, "127.0.0.1", port, demo=demo, block=False)
-    try:
-        yield {"url": f"http://127.0.0.1:{port}/", "embedder": embedder, "settings": settings,
-               "root": root}
-    finally:
-        demo.close()
+    with serving(settings, demo) as url:
+        yield {"url": url, "embedder": embedder, "settings": settings, "root": root}
 
 
 def _client(url: str) -> Any:

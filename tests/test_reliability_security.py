@@ -23,7 +23,6 @@ from __future__ import annotations
 import logging
 import re
 import shutil
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -43,6 +42,7 @@ from evidence_finder.settings import Settings
 from evidence_finder.ui import app as ui_app
 from evidence_finder.ui.backend import Backend
 from helpers.fakes import FIXTURE_CORPUS, HashEmbedder
+from helpers.served import serving
 from llm_server import FakeLLM
 
 QUESTION = "Wat dekt de subsidie voor KA1-mobiliteit?"
@@ -191,12 +191,6 @@ def _context(text: str, secret: str) -> str:
 
 
 # ------------------------------------------------------------------------------ served app
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def guarded_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The web chat with a login and a 1 MB upload limit, served on 127.0.0.1."""
@@ -209,12 +203,8 @@ def guarded_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     embedder = HashEmbedder()
     ingest([corpus], settings, embedder=embedder)
     demo = ui_app.build(settings, embedder=embedder)
-    port = _free_port()
-    ui_app.launch(settings, "127.0.0.1", port, demo=demo, block=False)
-    try:
-        yield {"url": f"http://127.0.0.1:{port}", "settings": settings, "root": root}
-    finally:
-        demo.close()
+    with serving(settings, demo) as url:
+        yield {"url": url.rstrip("/"), "settings": settings, "root": root}
 
 
 def _login(url: str) -> httpx.Client:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
-import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +18,8 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+
+from helpers.served import serving
 
 TESTS = Path(__file__).resolve().parents[1]
 REPO = TESTS.parent
@@ -55,12 +56,6 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def ui_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
     """(settings, embedder) of a fresh index of the fixture corpus for this module."""
@@ -83,34 +78,24 @@ def app_url(ui_index: tuple[Any, Any]) -> Iterator[str]:
     """URL of the web chat serving the module's index."""
     from evidence_finder.answer.service import AnswerService
     from evidence_finder.retrieval.search import Searcher
-    from evidence_finder.ui.app import build, launch
+    from evidence_finder.ui.app import build
 
     settings, embedder = ui_index
     searcher = Searcher(settings, embedder=embedder)
-    demo = build(settings, searcher, AnswerService(searcher, settings))
-    port = free_port()
-    launch(settings, "127.0.0.1", port, demo=demo, block=False)
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        demo.close()
+    with serving(settings, build(settings, searcher, AnswerService(searcher, settings))) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def empty_app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """URL of the web chat over a data directory that has no index yet."""
     from evidence_finder.settings import Settings
-    from evidence_finder.ui.app import build, launch
+    from evidence_finder.ui.app import build
 
     base = tmp_path_factory.mktemp("ui-empty")
     settings = Settings(data_dir=base / "data", corpus_dir=base / "corpus")  # type: ignore[call-arg]
-    demo = build(settings, embedder=_root_conftest().HashEmbedder())
-    port = free_port()
-    launch(settings, "127.0.0.1", port, demo=demo, block=False)
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        demo.close()
+    with serving(settings, build(settings, embedder=_root_conftest().HashEmbedder())) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
