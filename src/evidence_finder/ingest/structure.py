@@ -181,6 +181,20 @@ def analyse(doc: CleanDoc) -> list[Unit]:
             stack.pop()
         stack.append((level, title[:160]))
 
+    def context_of(i: int) -> str:
+        return blocks[i - 1].text[:800] if i > 0 else ""
+
+    def add_quote(i: int, j: int) -> int:
+        """A quote over blocks i..j, with its attribution; returns the next block's index."""
+        who, attr_idx = _quote_attribution(blocks, i, j)
+        units.append(Unit("quote", blocks[i].start, blocks[j].end, section(), attribution=who,
+                          context=context_of(i)))
+        if attr_idx > 0:
+            ab = blocks[attr_idx]
+            units.append(Unit("attribution", ab.start, ab.end, section()))
+            j = attr_idx
+        return j + 1
+
     i = 0
     while i < len(blocks):
         b = blocks[i]
@@ -200,40 +214,21 @@ def analyse(doc: CleanDoc) -> list[Unit]:
             units.append(Unit("table", b.start, b.end, section(), context=_neighbour(blocks, i)))
         elif text[:1] == "‘" and (single := _single_quote_end(blocks, i)) is not None:
             last, end = single
-            context = blocks[i - 1].text if i > 0 else ""
             if end < blocks[last].end:  # the paragraph goes on after the quote: the rest is text
-                units.append(Unit("quote", b.start, end, section(), context=context[:800]))
+                units.append(Unit("quote", b.start, end, section(), context=context_of(i)))
                 rest = blocks[last].text[end - blocks[last].start:]
                 rest_start = end + len(rest) - len(rest.lstrip())
                 units.append(Unit("text", rest_start, blocks[last].end, section()))
                 i = last + 1
-                continue
-            who, attr_idx = _quote_attribution(blocks, i, last)
-            units.append(Unit("quote", b.start, blocks[last].end, section(), attribution=who,
-                              context=context[:800]))
-            if attr_idx > 0:
-                ab = blocks[attr_idx]
-                units.append(Unit("attribution", ab.start, ab.end, section()))
-                last = attr_idx
-            i = last + 1
+            else:
+                i = add_quote(i, last)
             continue
         elif text[:1] in _OPEN_QUOTES and len(text) > 1:
             j = _quote_end(blocks, i, text)
-            if j is None:
-                units.append(Unit("text", b.start, b.end, section(), bullet=b.bullet))
-            else:
-                who, attr_idx = _quote_attribution(blocks, i, j)
-                context = blocks[i - 1].text if i > 0 else ""
-                units.append(
-                    Unit("quote", b.start, blocks[j].end, section(), attribution=who,
-                         context=context[:800])
-                )
-                if attr_idx > 0:
-                    ab = blocks[attr_idx]
-                    units.append(Unit("attribution", ab.start, ab.end, section()))
-                    j = attr_idx
-                i = j + 1
+            if j is not None:
+                i = add_quote(i, j)
                 continue
+            units.append(Unit("text", b.start, b.end, section(), bullet=b.bullet))
         elif _ATTRIBUTION.match(text):
             units.append(Unit("attribution", b.start, b.end, section()))
         else:
