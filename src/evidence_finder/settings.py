@@ -85,6 +85,13 @@ class RetrievalSettings(Section):
         0.0, description="English questions: the same (off: it drifted on the dev split).")
     feedback_passages: int = Field(5, description="Top fused passages that feedback terms come from.")
     feedback_terms: int = Field(10, description="Terms added to the query by feedback.")
+    llm_translate: bool = Field(
+        True, description="With an LLM configured: English questions also search as the model's "
+        "Dutch translation (BM25 and a second dense query). Failures fall back silently.")
+    llm_rerank: bool = Field(
+        False, description="With an LLM configured: the model reorders the fused top "
+        "candidates (one call per search; off by default for its latency).")
+    llm_rerank_candidates: int = Field(20, description="Fused candidates the LLM re-ranks.")
     quote_boost: float = Field(
         1.5, description="Score factor for quote units when a question asks for quotes "
         "('citaat', 'quote', 'zegt' …); 1 = off.")

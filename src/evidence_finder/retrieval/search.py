@@ -19,6 +19,7 @@ from evidence_finder.retrieval.bm25 import BM25Index, tokenize
 from evidence_finder.retrieval.embedders import Embedder, make_embedder
 from evidence_finder.retrieval.glossary import expand_english
 from evidence_finder.retrieval.lang import detect_language
+from evidence_finder.retrieval.llm_assist import LLMAssist
 from evidence_finder.retrieval.store import IndexIdentity, IndexStore
 from evidence_finder.settings import Settings
 from evidence_finder.types import DocumentMeta, Hit, Passage, SearchResult
@@ -92,9 +93,15 @@ class Searcher:
     """Loads the index once; answers many questions."""
 
     def __init__(self, settings: Settings, index_dir: Path | None = None,
-                 embedder: Embedder | None = None) -> None:
+                 embedder: Embedder | None = None, assist: LLMAssist | None = None) -> None:
         self.settings = settings
         self.embedder = embedder or make_embedder(settings)
+        cfg = settings.retrieval
+        if assist is None and settings.llm.backend != "none" and (cfg.llm_translate or cfg.llm_rerank):
+            from evidence_finder.answer.llm import LLMBackend
+
+            assist = LLMAssist(LLMBackend(settings.llm))
+        self.assist = assist
         identity = IndexIdentity.from_settings(settings, self.embedder.id)
         self.store = IndexStore(Path(index_dir or settings.resolved_index_dir), identity,
                                 create=False, chroma=settings.chroma)
@@ -209,6 +216,12 @@ class Searcher:
         else:
             w_b = cfg.bm25_weight_en if lang == "en" else cfg.bm25_weight_nl
             rankings = [(d_idx, cfg.dense_weight), (b_idx, w_b)]
+            dutch = (self.assist.translate(q) if self.assist and cfg.llm_translate and lang == "en"
+                     else None)
+            if dutch:  # the model's Dutch wording: Dutch words for BM25, Dutch-to-Dutch dense
+                t_idx, _ = self.dense(dutch, n, filters, snap)
+                tb_idx, _ = self.lexical(f"{self._lexical_query(q, lang)} {dutch}", n, filters, snap)
+                rankings = [(d_idx, cfg.dense_weight), (t_idx, cfg.dense_weight), (tb_idx, w_b)]
             fused = rrf(rankings, cfg.rrf_k)
             w_f = cfg.feedback_weight_en if lang == "en" else cfg.feedback_weight_nl
             if w_f > 0 and fused:
@@ -224,9 +237,20 @@ class Searcher:
         dense_of = dict(zip(d_idx, d_sims))
         bm25_of = dict(zip(b_idx, b_scores))
         order = sorted(fused, key=lambda i: -fused[i])
+        llm_rank: dict[int, int] = {}
+        if mode == "hybrid" and self.assist and cfg.llm_rerank and len(order) > 1:
+            top = order[: cfg.llm_rerank_candidates]
+            new = self.assist.rerank(q, [snap.passages[i].text for i in top])
+            if new:
+                below = fused[order[len(top)]] if len(order) > len(top) else 0.0
+                order = [top[j] for j in new] + order[len(top):]
+                for r, i in enumerate(order[: len(top)]):  # scores stay in rank order
+                    fused[i] = below + (len(top) - r) / len(top)
+                    llm_rank[i] = r + 1
         hits = self._dedupe([
             Hit(snap.passages[i], float(fused[i]), _title(snap, i), snap.metas.get(snap.passages[i].doc_id),
-                {"dense": dense_of.get(i, 0.0), "bm25": bm25_of.get(i, 0.0)})
+                {"dense": dense_of.get(i, 0.0), "bm25": bm25_of.get(i, 0.0),
+                 **({"llm_rank": float(llm_rank[i])} if i in llm_rank else {})})
             for i in order[: k * 3]
         ])[:k]
         features = _features(d_sims, b_scores, len(tokenize(self._lexical_query(q, lang))),
