@@ -62,3 +62,30 @@ def test_index_built_with_minilm_refuses_the_hash_embedder(
         Searcher(settings, embedder=HashEmbedder())
     msg = str(info.value)
     assert "'all-MiniLM-L6-v2'" in msg and f"'{HashEmbedder.id}'" in msg
+
+
+def test_cross_encoder_reranks_the_fused_top(built_index: Settings, hash_embedder: HashEmbedder,
+                                             tmp_path: Path) -> None:
+    """A cross-encoder built on the MiniLM weights (its scoring head is untrained, so the
+    order it gives is arbitrary but fixed): search must follow its scores exactly."""
+    import torch
+
+    from evidence_finder.errors import BackendError
+    from evidence_finder.retrieval.rerank import CrossEncoderReranker
+    from evidence_finder.retrieval.search import Filters
+
+    torch.manual_seed(7)
+    model = str(gt_minilm.get_model_path())
+    question, only = "Welke drempels zijn er bij een KA2-aanvraag?", Filters(kinds=["passage"])
+    base = Searcher(built_index, embedder=hash_embedder).search(question, k=5, filters=only).hits
+    cfg = built_index.model_copy(update={"retrieval": built_index.retrieval.model_copy(
+        update={"cross_encoder": model})})
+    s = Searcher(cfg, embedder=hash_embedder)
+    assert s.cross_encoder is not None
+    scores = s.cross_encoder.scores(question, [h.passage.text for h in base])
+    expected = [h.passage.id for _, h in sorted(zip(scores, base), key=lambda x: -x[0])]
+    hits = s.search(question, k=5, filters=only).hits
+    assert [h.passage.id for h in hits] == expected
+    assert [h.scores["rerank_rank"] for h in hits] == [float(r) for r in range(1, len(hits) + 1)]
+    with pytest.raises(BackendError, match="cannot load cross-encoder"):
+        CrossEncoderReranker(str(tmp_path / "no-such-model"))

@@ -71,7 +71,7 @@ def test_llm_rerank_reorders_the_fused_top_and_keeps_scores_in_rank_order(
     s = Searcher(_retrieval_settings(built_index, fake_llm, llm_rerank=True), embedder=hash_embedder)
     hits = s.search(DUTCH, k=5, filters=PASSAGES).hits
     assert [h.passage.id for h in hits] == [base[2], base[0], base[1]]
-    assert [h.scores["llm_rank"] for h in hits[:3]] == [1.0, 2.0, 3.0]
+    assert [h.scores["rerank_rank"] for h in hits[:3]] == [1.0, 2.0, 3.0]
     assert all(a.score > b.score for a, b in zip(hits, hits[1:]))
     prompt = _bodies(fake_llm, RERANK_SYSTEM)[-1]["messages"][1]["content"]
     assert prompt.startswith(f"Question: {DUTCH}") and prompt.count('<passage n="') == 3

@@ -91,7 +91,10 @@ class RetrievalSettings(Section):
     llm_rerank: bool = Field(
         False, description="With an LLM configured: the model reorders the fused top "
         "candidates (one call per search; off by default for its latency).")
-    llm_rerank_candidates: int = Field(20, description="Fused candidates the LLM re-ranks.")
+    llm_rerank_candidates: int = Field(20, description="Fused candidates the LLM or cross-encoder re-ranks.")
+    cross_encoder: str = Field(
+        "", description="A sentence-transformers cross-encoder (local path or hub name) that "
+        "re-ranks the fused top candidates; empty = none (none ships offline).")
     quote_boost: float = Field(
         1.5, description="Score factor for quote units when a question asks for quotes "
         "('citaat', 'quote', 'zegt' …); 1 = off.")

@@ -20,6 +20,7 @@ from evidence_finder.retrieval.embedders import Embedder, make_embedder
 from evidence_finder.retrieval.glossary import expand_english
 from evidence_finder.retrieval.lang import detect_language
 from evidence_finder.retrieval.llm_assist import LLMAssist
+from evidence_finder.retrieval.rerank import CrossEncoderReranker
 from evidence_finder.retrieval.store import IndexIdentity, IndexStore
 from evidence_finder.settings import Settings
 from evidence_finder.types import DocumentMeta, Hit, Passage, SearchResult
@@ -102,6 +103,10 @@ class Searcher:
 
             assist = LLMAssist(LLMBackend(settings.llm))
         self.assist = assist
+        self.cross_encoder: CrossEncoderReranker | None = None
+        if cfg.cross_encoder:
+            self.cross_encoder = CrossEncoderReranker(
+                cfg.cross_encoder, batch_size=settings.embedder.batch_size, threads=settings.embedder.threads)
         identity = IndexIdentity.from_settings(settings, self.embedder.id)
         self.store = IndexStore(Path(index_dir or settings.resolved_index_dir), identity,
                                 create=False, chroma=settings.chroma)
@@ -237,20 +242,21 @@ class Searcher:
         dense_of = dict(zip(d_idx, d_sims))
         bm25_of = dict(zip(b_idx, b_scores))
         order = sorted(fused, key=lambda i: -fused[i])
-        llm_rank: dict[int, int] = {}
-        if mode == "hybrid" and self.assist and cfg.llm_rerank and len(order) > 1:
+        reranked: dict[int, int] = {}
+        rerankers = [r for r, on in ((self.cross_encoder, True), (self.assist, cfg.llm_rerank)) if r and on]
+        for reranker in rerankers if mode == "hybrid" and len(order) > 1 else []:
             top = order[: cfg.llm_rerank_candidates]
-            new = self.assist.rerank(q, [snap.passages[i].text for i in top])
+            new = reranker.rerank(q, [snap.passages[i].text for i in top])
             if new:
                 below = fused[order[len(top)]] if len(order) > len(top) else 0.0
                 order = [top[j] for j in new] + order[len(top):]
                 for r, i in enumerate(order[: len(top)]):  # scores stay in rank order
                     fused[i] = below + (len(top) - r) / len(top)
-                    llm_rank[i] = r + 1
+                    reranked[i] = r + 1
         hits = self._dedupe([
             Hit(snap.passages[i], float(fused[i]), _title(snap, i), snap.metas.get(snap.passages[i].doc_id),
                 {"dense": dense_of.get(i, 0.0), "bm25": bm25_of.get(i, 0.0),
-                 **({"llm_rank": float(llm_rank[i])} if i in llm_rank else {})})
+                 **({"rerank_rank": float(reranked[i])} if i in reranked else {})})
             for i in order[: k * 3]
         ])[:k]
         features = _features(d_sims, b_scores, len(tokenize(self._lexical_query(q, lang))),
