@@ -176,3 +176,17 @@ def test_answer_sentences_come_from_retrieved_passages(service: AnswerService) -
     hit_ids = {h.passage.id for h in a.hits}
     assert a.citations and all(c.passage.id in hit_ids for c in a.citations)
     assert re.search(r"\[1\]$", a.text.split("\n")[0])
+
+
+def test_table_notes_questionnaire_items_and_figure_rows_are_no_findings() -> None:
+    from evidence_finder.answer.extractive import states_a_finding
+
+    assert states_a_finding("Specifiek voor KA2 geldt als grote drempel de omvangrijke administratie.")
+    assert states_a_finding("Ruim 70% van de instellingen zegt dat Erasmus+ bijdraagt aan innovatie.")
+    assert not states_a_finding("Noot. n = aantal respondenten van opleidingen met KA2-middelen.")
+    assert not states_a_finding("Bron: DUO, bewerking door de onderzoekers.")
+    assert not states_a_finding("Hoe dragen Erasmus+ en eTwinning bij aan internationale vaardigheden?")
+    assert not states_a_finding("Welke effecten had KA2?Duid aan in welke mate u akkoord gaat.")
+    assert not states_a_finding("Deelname aan KA2 heeft ertoe bijgedragen dat ...")
+    assert not states_a_finding("❑ 2014 ❑ 2015 ❑ 2016")
+    assert not states_a_finding("Pabo (n=27) 20 27 22 22")

@@ -12,6 +12,7 @@ passage and ends with its marker ``[n]``.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -167,6 +168,8 @@ class ExtractiveComposer:
             for i, s in enumerate(sentences):
                 if s.instruction_like:
                     continue  # text that addresses a model is data, never an answer
+                if s.kind != "quote" and not states_a_finding(s.text):
+                    continue
                 start = s.start
                 if _is_anaphoric(s.text) and i > 0 and sentences[i - 1].block == s.block \
                         and not sentences[i - 1].instruction_like:
@@ -290,6 +293,22 @@ def abstained_answer(question: str, result: SearchResult, mode: str = "answer",
                      backend: str = "extractive") -> Answer:
     return Answer(question, msg("no_evidence", result.lang), [], backend=backend, abstained=True,
                   lang=result.lang, mode=mode, hits=result.hits)
+
+
+_NOT_A_FINDING = re.compile(
+    r"^(?:Noot|Note|Bron|Source|Toelichting|Legenda|N\s*=|n\s*=)\b|[❑☐□■▪]", re.IGNORECASE)
+_NUMBERISH = re.compile(r"^[\d.,%()=/<>+-]+$|^n=\d+\)?$", re.IGNORECASE)
+
+
+def states_a_finding(text: str) -> bool:
+    """Whether a report sentence can stand as an answer: not a table note ('Noot. n = …'),
+    a questionnaire item or other question, a checkbox list, or a row of figures."""
+    t = text.strip()
+    if not t or t.endswith(("?", "...")) or re.search(r"\?[A-Z]", t) or _NOT_A_FINDING.search(t):
+        return False
+    words = t.split()
+    figures = sum(1 for w in words if _NUMBERISH.match(w.strip("();:")))
+    return not (len(words) >= 4 and figures / len(words) > 0.4)
 
 
 def _is_anaphoric(text: str) -> bool:
