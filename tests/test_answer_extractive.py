@@ -190,3 +190,18 @@ def test_table_notes_questionnaire_items_and_figure_rows_are_no_findings() -> No
     assert not states_a_finding("Deelname aan KA2 heeft ertoe bijgedragen dat ...")
     assert not states_a_finding("❑ 2014 ❑ 2015 ❑ 2016")
     assert not states_a_finding("Pabo (n=27) 20 27 22 22")
+
+
+def test_an_english_glossary_phrase_is_one_concept_met_by_either_language() -> None:
+    from evidence_finder.answer.extractive import TermStats, lexical_score, question_terms
+
+    concepts = question_terms("what hinders KA2 applications", "en")
+    groups = [stems for _, stems in concepts]
+    hinder = next(g for g in groups if "drempel" in g)
+    assert "hinder" in hinder and "belemmert" in hinder  # English and Dutch in one concept
+    assert any("ka2" in g for g in groups) and not any(g == ("hinder",) for g in groups)
+    stats = TermStats.build(["Een drempel bij de KA2-aanvraag.", "Teachers face hurdles.", "Iets anders."])
+    dutch = lexical_score(concepts, "Specifiek voor KA2 geldt als grote drempel de administratie van een aanvraag.", stats)
+    english = lexical_score(concepts, "What hinders KA2 applications is the paperwork.", stats)
+    assert dutch == pytest.approx(1.0) and english == pytest.approx(1.0)  # every concept met
+    assert lexical_score(concepts, "Alleen KA2.", stats) < 0.5

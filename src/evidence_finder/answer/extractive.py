@@ -25,7 +25,7 @@ from evidence_finder.answer.sentences import Sentence, passage_sentences
 from evidence_finder.answer.verify import content_tokens, is_instruction_like, normalise_ws
 from evidence_finder.retrieval.bm25 import tokenize
 from evidence_finder.retrieval.embedders import Embedder
-from evidence_finder.retrieval.glossary import expand_english
+from evidence_finder.retrieval.glossary import glossary_matches
 from evidence_finder.types import Answer, Hit, SearchResult
 
 # Words that frame a question rather than name its topic.
@@ -96,14 +96,26 @@ class Candidate:
         return cs + self.start, cs + self.end
 
 
-def question_terms(question: str, lang: str) -> dict[str, float]:
-    """Topic tokens of the question with weights (glossary expansions count a little less)."""
-    terms = {t: 1.0 for t in tokenize(question) if t not in QUESTION_FRAME}
+Concept = tuple[float, tuple[str, ...]]  # (weight, stems any one of which expresses it)
+
+
+def question_terms(question: str, lang: str) -> list[Concept]:
+    """The question's topic concepts. A question word is one concept. An English phrase the
+    glossary knows ('hinders', 'teacher training') becomes one concept met by the phrase
+    itself or any of its Dutch terms: counted apart, its Dutch synonyms would let one idea
+    outweigh the rest of the question, and its rare English stems would swamp the scale."""
+    concepts: list[Concept] = []
+    covered: set[str] = set()
     if lang == "en":
-        for t in tokenize(expand_english(question)):
-            if t not in QUESTION_FRAME:
-                terms.setdefault(t, 0.7)
-    return terms
+        for english, dutch in glossary_matches(question):
+            stems = tuple(dict.fromkeys(t for t in tokenize(f"{english} {dutch}") if t not in QUESTION_FRAME))
+            if stems:
+                concepts.append((1.0, stems))
+                covered.update(tokenize(english))
+    for t in dict.fromkeys(tokenize(question)):
+        if t not in QUESTION_FRAME and t not in covered:
+            concepts.append((1.0, (t,)))
+    return concepts
 
 
 def token_match(term: str, tokens: frozenset[str]) -> float:
@@ -129,13 +141,15 @@ def _common_prefix(a: str, b: str) -> str:
     return a[:i]
 
 
-def lexical_score(terms: dict[str, float], text: str, stats: TermStats) -> float:
-    """IDF-weighted share of the question's topic terms that ``text`` contains."""
+def lexical_score(terms: list[Concept], text: str, stats: TermStats) -> float:
+    """IDF-weighted share of the question's topic concepts that ``text`` expresses."""
     if not terms:
         return 0.0
     tokens = content_tokens(text)
-    total = sum(w * stats.idf(t) for t, w in terms.items())
-    got = sum(w * stats.idf(t) * token_match(t, tokens) for t, w in terms.items())
+    # A concept weighs the mean IDF of its expressions and is met by its best-matching one.
+    weights = [w * sum(stats.idf(t) for t in stems) / len(stems) for w, stems in terms]
+    total = sum(weights)
+    got = sum(wt * max(token_match(t, tokens) for t in stems) for wt, (_, stems) in zip(weights, terms))
     return got / total if total else 0.0
 
 

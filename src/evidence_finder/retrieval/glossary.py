@@ -259,7 +259,12 @@ _KEYS = sorted(GLOSSARY, key=len, reverse=True)
 _PATTERN = re.compile(r"\b(" + "|".join(re.escape(k) for k in _KEYS) + r")\b", re.I)
 
 
+def glossary_matches(question: str) -> list[tuple[str, str]]:
+    """(English phrase as written, its Dutch terms) for each glossary entry in ``question``,
+    longest match first."""
+    return [(m.group(1), GLOSSARY[m.group(1).lower()]) for m in _PATTERN.finditer(question)]
+
+
 def expand_english(question: str) -> str:
     """Dutch glossary terms for the English terms in ``question`` (longest match first)."""
-    terms = [GLOSSARY[m.group(1).lower()] for m in _PATTERN.finditer(question)]
-    return " ".join(dict.fromkeys(terms))
+    return " ".join(dict.fromkeys(dutch for _, dutch in glossary_matches(question)))
