@@ -156,6 +156,8 @@ GLOSSARY: dict[str, str] = {
     "outcomes": "opbrengsten resultaten",
     "results": "resultaten opbrengsten",
     "benefits": "meerwaarde opbrengsten voordelen",
+    "benefit": "meerwaarde opbrengst voordeel profiteren", "gain": "opbrengst winst opdoen",
+    "advantages": "voordelen meerwaarde", "disadvantages": "nadelen", "drawbacks": "nadelen",
     "motivation": "motivatie",
     "skills": "vaardigheden competenties",
     "competences": "competenties",
