@@ -56,9 +56,13 @@ def test_a_failing_llm_leaves_search_as_without_one(
     fake_llm.behaviour = "http_error"
     s = Searcher(_retrieval_settings(built_index, fake_llm, llm_rerank=True), embedder=hash_embedder)
     assert [h.passage.id for h in s.search(ENGLISH).hits] == expected
+    assert s.assist is not None and s.assist._paused_until > 0  # the endpoint is paused
+    s.assist._paused_until = 0.0
     fake_llm.behaviour = "ok"
     fake_llm.responder = lambda body: "x" * 5000  # an unusable translation, no rank numbers
+    n = len(fake_llm.chat_requests())
     assert [h.passage.id for h in s.search(ENGLISH).hits] == expected
+    assert len(fake_llm.chat_requests()) == n + 2  # asked to translate and to re-rank
 
 
 def test_llm_rerank_reorders_the_fused_top_and_keeps_scores_in_rank_order(
@@ -95,3 +99,21 @@ def test_rerank_frames_passages_and_parses_only_valid_numbers() -> None:
     assert llm.user.count("</passage>") == 3 and "‹/passage>" in llm.user
     assert LLMAssist(Echo("")).rerank("vraag", ["a", "b"]) is None
     assert LLMAssist(Echo("1")).rerank("vraag", ["only one"]) is None
+
+
+def test_a_failing_endpoint_is_paused_not_asked_on_every_search() -> None:
+    from evidence_finder.errors import BackendError
+
+    class Down:
+        calls = 0
+
+        def complete(self, system: str, user: str) -> str:
+            Down.calls += 1
+            raise BackendError("openai model 'm' at http://x: no response within 60 s")
+
+    assist = LLMAssist(Down(), pause_after_failure_s=60)
+    assert assist.translate("Which barriers?") is None
+    assert assist.translate("Which enablers?") is None and assist.rerank("q", ["a", "b"]) is None
+    assert Down.calls == 1  # paused after the first failure
+    assist._paused_until = 0.0  # the pause is over: asked again
+    assert assist.translate("Which barriers?") is None and Down.calls == 2

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections import OrderedDict
 from typing import Protocol
 
@@ -34,6 +35,7 @@ RERANK_SYSTEM = (
     "commas (for example: 3, 1, 7). Reply 0 if none helps. No other text."
 )
 MAX_PASSAGE_CHARS = 700
+PAUSE_AFTER_FAILURE_S = 60.0  # a failing endpoint is not asked again for this long
 
 
 class ChatModel(Protocol):
@@ -43,26 +45,41 @@ class ChatModel(Protocol):
 class LLMAssist:
     """Query translation and re-ranking through a configured chat model."""
 
-    def __init__(self, llm: ChatModel, cache_size: int = 256) -> None:
+    def __init__(self, llm: ChatModel, cache_size: int = 256,
+                 pause_after_failure_s: float = PAUSE_AFTER_FAILURE_S) -> None:
         self.llm = llm
         self._translations: OrderedDict[str, str | None] = OrderedDict()
         self.cache_size = cache_size
+        self.pause_after_failure_s = pause_after_failure_s
+        self._paused_until = 0.0
+
+    def _ask(self, system: str, user: str, what: str) -> str | None:
+        """The model's reply, or None when it failed just now or fails now: a hanging or
+        broken endpoint must not slow every search down by its timeout."""
+        if time.monotonic() < self._paused_until:
+            return None
+        try:
+            return self.llm.complete(system, user)
+        except EvidenceError as exc:
+            self._paused_until = time.monotonic() + self.pause_after_failure_s
+            log.warning("%s failed, searching without it for %.0f s: %s", what,
+                        self.pause_after_failure_s, exc)
+            return None
 
     def translate(self, question: str) -> str | None:
         """The question in Dutch, or None when the model cannot give a usable one."""
         if question in self._translations:
             self._translations.move_to_end(question)
             return self._translations[question]
+        reply = self._ask(TRANSLATE_SYSTEM, question, "query translation")
+        if reply is None:
+            return None  # not cached: the endpoint may be back for a later question
         out: str | None = None
-        try:
-            text = " ".join(self.llm.complete(TRANSLATE_SYSTEM, question).split()).strip('"“”\'')
-            if 3 <= len(text) <= 3 * len(question) + 40:
-                out = text
-            else:
-                log.warning("query translation: unusable reply of %d characters, ignored", len(text))
-        except EvidenceError as exc:
-            log.warning("query translation failed, searching without it: %s", exc)
-            return None  # not cached: the endpoint may be back for the next question
+        text = " ".join(reply.split()).strip('"“”\'')
+        if 3 <= len(text) <= 3 * len(question) + 40:
+            out = text
+        else:
+            log.warning("query translation: unusable reply of %d characters, ignored", len(text))
         self._translations[question] = out
         if len(self._translations) > self.cache_size:
             self._translations.popitem(last=False)
@@ -77,10 +94,8 @@ class LLMAssist:
             for i, p in enumerate(passages, start=1)
         )
         user = f"Question: {question}\n\n{framed}\n\nNumbers of the helpful passages, best first:"
-        try:
-            reply = self.llm.complete(RERANK_SYSTEM, user)
-        except EvidenceError as exc:
-            log.warning("LLM re-ranking failed, keeping the fused order: %s", exc)
+        reply = self._ask(RERANK_SYSTEM, user, "LLM re-ranking")
+        if reply is None:
             return None
         order: list[int] = []
         for m in re.finditer(r"\d+", reply[:2000]):
