@@ -28,6 +28,10 @@ def test_unknown_names_are_names_and_numbers_the_corpus_never_mentions(
     assert s.unknown_names("Hoe helpt de stage in Finland studenten?", "nl") == []
     assert s.unknown_names("How do Flemish schools use eTwinning?", "en") == []  # → Vlaamse/Flanders
     assert s.unknown_names("what hinders applications", "en") == []  # no names at all
+    # capitals that mark no names: Title Case and ALL CAPS questions
+    assert s.unknown_names("What Motivates Teachers To Join Exchanges?", "en") == []
+    assert s.unknown_names("WAT MOTIVEERT DOCENTEN OM MEE TE DOEN?", "nl") == []
+    assert s.unknown_names("What Did PISA Show In 2031?", "en") == ["PISA", "2031"]
 
 
 def test_fit_abstains_on_unanswerable_within_the_false_abstention_cap() -> None:

@@ -307,11 +307,17 @@ class Searcher:
         the corpus cannot answer, however on-topic its other words are. English words count
         as mentioned when a glossary translation is ('Flemish' → 'Vlaamse')."""
         snap = snap or self._snap
+        words = [m.group(0) for m in _WORD.finditer(question)]
+        alpha = [w for w in words if w[:1].isalpha()]
+        # In a Title Case or ALL CAPS question capitals mark no names; only numbers and (in
+        # Title Case) acronyms still do.
+        title_case = sum(w[0].isupper() for w in alpha[1:]) > 0.5 * max(len(alpha) - 1, 1)
+        all_caps = sum(w.isupper() for w in alpha) > 0.5 * max(len(alpha), 1)
         out = []
-        for i, m in enumerate(_WORD.finditer(question)):
-            w = m.group(0)
-            if not ((i > 0 and w[0].isupper()) or any(c.isdigit() for c in w)
-                    or (len(w) > 1 and w.isupper())):
+        for i, w in enumerate(words):
+            name = i > 0 and w[0].isupper() and not title_case
+            acronym = len(w) > 1 and w.isupper() and not all_caps
+            if not (name or acronym or any(c.isdigit() for c in w)):
                 continue
             tokens = tokenize(w)
             if lang == "en":
