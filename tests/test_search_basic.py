@@ -100,3 +100,28 @@ def test_feedback_terms_come_from_the_top_passages_not_the_query(built_index, ha
         update={"feedback_weight_nl": 1.0})}), embedder=hash_embedder)
     res = on.search("Welke drempels zijn er bij een KA2-aanvraag?", k=3)
     assert res.hits[0].passage.doc_id == "rapport_pabo.txt"
+
+
+def test_interview_guides_and_questionnaires_rank_below_findings(built_index, hash_embedder,
+                                                                 corpus_copy) -> None:
+    from evidence_finder.ingest.pipeline import ingest
+    from evidence_finder.retrieval.search import is_question_list
+
+    assert is_question_list("Inleidende vragen\n\nWelke drempels zijn er bij een KA2-aanvraag? "
+                            "Wie schrijft de aanvraag bij u op school? Hoeveel tijd kost dat?")
+    assert not is_question_list("Welke drempels zijn er? Specifiek voor KA2 geldt als grote drempel de "
+                                "omvangrijke administratie. Dat ontmoedigt docenten en coördinatoren.")
+    assert not is_question_list("Welke drempels zijn er bij een KA2-aanvraag?")  # one line: a heading
+
+    (corpus_copy / "topiclijst.txt").write_text(
+        "Topiclijst interviews\n\nWelke drempels zijn er bij een KA2-aanvraag op uw opleiding? "
+        "Welke drempels ervaren docenten en coördinatoren bij de aanvraag? "
+        "Hoe groot is de administratie van een KA2-aanvraag?\n", encoding="utf-8")
+    ingest([corpus_copy], built_index, embedder=hash_embedder)
+    question = "Welke drempels zijn er bij een KA2-aanvraag?"
+    plain = Searcher(built_index.model_copy(update={"retrieval": built_index.retrieval.model_copy(
+        update={"question_list_penalty": 0.0})}), embedder=hash_embedder)
+    assert plain.search(question, k=3).hits[0].passage.doc_id == "topiclijst.txt"  # it echoes the words
+    hits = Searcher(built_index, embedder=hash_embedder).search(question, k=3).hits
+    assert hits[0].passage.doc_id == "rapport_pabo.txt"
+    assert "topiclijst.txt" in {h.passage.doc_id for h in hits}  # still found, lower

@@ -95,6 +95,9 @@ class RetrievalSettings(Section):
     cross_encoder: str = Field(
         "", description="A sentence-transformers cross-encoder (local path or hub name) that "
         "re-ranks the fused top candidates; empty = none (none ships offline).")
+    question_list_penalty: float = Field(
+        0.5, description="Score cut for passages that are mostly questions (interview guides, "
+        "questionnaires): they echo a question's words but state no evidence; 0 = off.")
     quote_boost: float = Field(
         1.5, description="Score factor for quote units when a question asks for quotes "
         "('citaat', 'quote', 'zegt' …); 1 = off.")

@@ -76,6 +76,16 @@ _ASKS_FOR_QUOTES = re.compile(
 _WORD = re.compile(r"[^\W_][\w+\-]*", re.U)
 
 
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def is_question_list(text: str) -> bool:
+    """A passage that is mostly questions: an interview guide or a questionnaire."""
+    sentences = [x for x in _SENTENCE_SPLIT.split(text) if len(x.split()) >= 3]
+    asked = sum(x.rstrip().endswith("?") for x in sentences)
+    return len(sentences) >= 2 and asked >= 0.5 * len(sentences)
+
+
 def asks_for_quotes(question: str) -> bool:
     """Whether a question asks for what someone said (researchers look for quotes)."""
     return bool(_ASKS_FOR_QUOTES.search(question))
@@ -125,6 +135,7 @@ class Searcher:
             passages=passages, by_id=by_id, metas=self.store.document_meta(), bm25=bm25,
             bm25_rows=np.array([by_id.get(pid, -1) for pid in bm25.ids], dtype=np.int64),
             vector_count=int(self.store.collection.count()),
+            question_lists=frozenset(i for i, p in enumerate(passages) if is_question_list(p.text)),
         )
         self.abstention = AbstentionModel.load(self.embedder.id)
 
@@ -236,6 +247,9 @@ class Searcher:
                 if terms:
                     f_idx, _ = self.lexical(f"{lex} {' '.join(terms)}", n, filters, snap)
                     fused = rrf([*rankings, (f_idx, w_f)], cfg.rrf_k)
+            if cfg.question_list_penalty and snap.question_lists:
+                fused = {i: s * (1.0 - cfg.question_list_penalty if i in snap.question_lists else 1.0)
+                         for i, s in fused.items()}
             if cfg.quote_boost != 1.0 and asks_for_quotes(q):
                 fused = {i: s * (cfg.quote_boost if snap.passages[i].kind == "quote" else 1.0)
                          for i, s in fused.items()}
@@ -362,6 +376,7 @@ class _Snapshot:
     bm25: BM25Index
     bm25_rows: np.ndarray
     vector_count: int
+    question_lists: frozenset[int] = frozenset()  # rows of passages that are mostly questions
 
 
 def _title(snap: _Snapshot, i: int) -> str:
