@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -175,19 +175,9 @@ def search(
     filters = _filters(doc, sector, type_, kind, year)
     try:
         searcher = Searcher(_settings(index_dir))
-        rc = 0
-        items = _query_items(question, queries_file)
-        for _n, q, err in items:
-            if q is None:
-                typer.echo(f"error: {err}", err=True)
-                rc = 2
-                continue
-            try:
-                res = searcher.search(q["question"], k=top_k, filters=filters, mode=mode)
-            except BadInputError as exc:
-                typer.echo(f"error: query {q['id']}: {exc}", err=True)
-                rc = 2
-                continue
+
+        def one(q: dict[str, Any]) -> None:
+            res = searcher.search(q["question"], k=top_k, filters=filters, mode=mode)
             if fmt == "text":
                 _print_result(res)
             else:
@@ -197,9 +187,28 @@ def search(
                     "results": [hit_json(r, h) for r, h in enumerate(res.hits, start=1)],
                     "lang": res.lang, "confidence": round(res.confidence, 4),
                 }, ensure_ascii=False))
-        raise typer.Exit(rc)
+
+        raise typer.Exit(_run_queries(question, queries_file, one))
     except EvidenceError as exc:
         _fail(exc)
+
+
+def _run_queries(question: str | None, queries_file: Path | None,
+                 one: Callable[[dict[str, Any]], None]) -> int:
+    """Run ``one`` on each query in input order; a malformed line or a bad question is
+    reported with its line or id and the rest still run. The exit code: 0, or 2 after any."""
+    rc = 0
+    for _n, q, err in _query_items(question, queries_file):
+        if q is None:
+            typer.echo(f"error: {err}", err=True)
+            rc = 2
+            continue
+        try:
+            one(q)
+        except BadInputError as exc:
+            typer.echo(f"error: query {q['id']}: {exc}", err=True)
+            rc = 2
+    return rc
 
 
 def _print_result(res: Any) -> None:
@@ -362,24 +371,15 @@ def ask(
     try:
         settings = _settings(index_dir)
         service = AnswerService(Searcher(settings), settings)
-        rc = 0
-        items = _query_items(question, queries_file)
-        for _n, q, err in items:
-            if q is None:
-                typer.echo(f"error: {err}", err=True)
-                rc = 2
-                continue
-            try:
-                answer = service.ask(q["question"], mode=mode, k=top_k)  # type: ignore[arg-type]
-            except BadInputError as exc:
-                typer.echo(f"error: query {q['id']}: {exc}", err=True)
-                rc = 2
-                continue
+
+        def one(q: dict[str, Any]) -> None:
+            answer = service.ask(q["question"], mode=mode, k=top_k)  # type: ignore[arg-type]
             if fmt == "text":
                 typer.echo(render_text(answer) + "\n")
             else:
                 typer.echo(json.dumps(answer_json(answer, q["id"]), ensure_ascii=False))
-        raise typer.Exit(rc)
+
+        raise typer.Exit(_run_queries(question, queries_file, one))
     except EvidenceError as exc:
         _fail(exc)
 
