@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -17,8 +12,8 @@ from evidence_finder.retrieval.store import IndexIdentity
 from evidence_finder.settings import Settings
 from helpers.fakes import HashEmbedder
 from helpers.index_state import index_state, make_generated_corpus
+from helpers.kill import kill_ingest_at
 
-HELPER = Path(__file__).parent / "helpers" / "ingest_slow.py"
 BATCH = 4
 
 
@@ -48,22 +43,6 @@ def clean_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
     return corpus, state
 
 
-def _wait_for(proc: subprocess.Popen[str], marker: str, timeout: float = 25.0) -> list[str]:
-    seen: list[str] = []
-    deadline = time.monotonic() + timeout
-    assert proc.stdout is not None
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        seen.append(line.strip())
-        if line.strip() == marker:
-            return seen
-    proc.kill()
-    err = proc.stderr.read() if proc.stderr else ""
-    raise AssertionError(f"never saw {marker!r}; output: {seen}; stderr: {err}")
-
-
 @pytest.mark.parametrize("kill_at", ["batch 2", "batch 4", "bm25"], ids=["early", "middle", "late"])
 def test_killed_ingest_then_rerun_equals_a_clean_ingest(
     kill_at: str, tmp_path: Path, clean_run: tuple[Path, dict[str, object]], settings: Settings
@@ -72,24 +51,9 @@ def test_killed_ingest_then_rerun_equals_a_clean_ingest(
     corpus = tmp_path / "corpus"
     shutil.copytree(corpus_src, corpus)
     index_dir = tmp_path / "index"
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"),
-               ANONYMIZED_TELEMETRY="False")
-    proc = subprocess.Popen(
-        [sys.executable, str(HELPER), str(corpus), str(index_dir), "--sleep", "0.15",
-         "--batch", str(BATCH), "--pause-bm25", "30"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-    )
-    try:
-        seen = _wait_for(proc, kill_at)
-        time.sleep(0.05)  # inside the sleep of that batch / of the BM25 step
-        proc.send_signal(signal.SIGKILL)
-        assert proc.wait(timeout=10) == -signal.SIGKILL
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        for stream in (proc.stdout, proc.stderr):
-            if stream:
-                stream.close()
+    # killed inside the sleep of that batch / of the BM25 step
+    seen = kill_ingest_at(corpus, index_dir, kill_at, 0.05,
+                          ["--sleep", "0.15", "--batch", str(BATCH), "--pause-bm25", "30"], timeout=25)
     assert "done" not in " ".join(seen)
     assert (index_dir / "chroma").exists()  # it got far enough to write vectors
 

@@ -11,13 +11,8 @@ a fixed seed, so a failure reproduces: the trial's id names its kill point.
 
 from __future__ import annotations
 
-import os
 import random
 import shutil
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +23,8 @@ from evidence_finder.ingest.pipeline import ingest
 from evidence_finder.settings import Settings
 from helpers.fakes import HashEmbedder
 from helpers.index_state import assert_consistent, index_state, make_generated_corpus
+from helpers.kill import kill_ingest_at
 
-HELPER = Path(__file__).parent / "helpers" / "ingest_slow.py"
 SEED = 1205
 TRIALS = 10
 BATCH = 4
@@ -65,36 +60,9 @@ def clean(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 def _run_until_killed(corpus: Path, index_dir: Path, marker: str, delay: float) -> list[str]:
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"),
-               ANONYMIZED_TELEMETRY="False")
-    proc = subprocess.Popen(
-        [sys.executable, str(HELPER), str(corpus), str(index_dir), "--sleep", str(SLEEP),
-         "--batch", str(BATCH), "--pause-bm25", "5", "--pause-store", str(PAUSE_STORE)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-    )
-    seen: list[str] = []
-    try:
-        assert proc.stdout is not None
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            seen.append(line.strip())
-            if line.strip() == marker:
-                time.sleep(delay)
-                proc.send_signal(signal.SIGKILL)
-                assert proc.wait(timeout=10) == -signal.SIGKILL
-                return seen
-        err = proc.stderr.read() if proc.stderr else ""
-        raise AssertionError(f"never saw {marker!r}; output: {seen}; stderr: {err[-2000:]}")
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=10)
-        for stream in (proc.stdout, proc.stderr):
-            if stream:
-                stream.close()
+    return kill_ingest_at(corpus, index_dir, marker, delay, [
+        "--sleep", str(SLEEP), "--batch", str(BATCH), "--pause-bm25", "5",
+        "--pause-store", str(PAUSE_STORE)])
 
 
 def test_kill_points_are_reproducible_and_cover_the_run(clean: dict[str, Any]) -> None:
