@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evidence_finder.retrieval.e5_convert import ensure_e5_model
+from evidence_finder.models.e5_convert import ensure_e5_model
 
 CORPUS_FILE = Path("/work/shared/corpus/004_94de75039e8654d2.txt")
 THREADS = 2

@@ -39,8 +39,8 @@ from common import (
     write_result,
 )
 
-from evidence_finder.ingest.pipeline import chunk_file, ingest
-from evidence_finder.retrieval.embedders import CachedEmbedder, Embedder, make_embedder
+from evidence_finder.index.build import chunk_file, ingest
+from evidence_finder.models.embedders import CachedEmbedder, Embedder, make_embedder
 from evidence_finder.settings import Settings
 
 
@@ -143,7 +143,7 @@ def reingest_cli(corpus: Path, settings: Settings, runs: int) -> dict[str, objec
     # The same process start without the ingest: what imports and loading the model cost.
     probe = ("import time; t=time.perf_counter(); import evidence_finder.cli; "
              "from evidence_finder.settings import get_settings; "
-             "from evidence_finder.retrieval.embedders import make_embedder; "
+             "from evidence_finder.models.embedders import make_embedder; "
              "make_embedder(get_settings()); print(time.perf_counter()-t)")
     t0 = time.perf_counter()
     out = subprocess.run(python_cmd() + ["-c", probe], env=env, capture_output=True, text=True, timeout=600)

@@ -36,9 +36,9 @@ from common import (
     write_result,
 )
 
-from evidence_finder.retrieval.lang import detect_language
 from evidence_finder.retrieval.search import Filters, Searcher, clean_question
 from evidence_finder.settings import Settings
+from evidence_finder.text.lang import detect_language
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -53,9 +53,9 @@ from common import (
     write_result,
 )
 
-from evidence_finder.ingest.pipeline import ingest, load_manifest, vector_units
-from evidence_finder.retrieval.embedders import E5_ID, CachedEmbedder, Embedder
-from evidence_finder.retrieval.store import IndexIdentity, IndexStore
+from evidence_finder.index.build import ingest, load_manifest, vector_units
+from evidence_finder.index.store import IndexIdentity, IndexStore
+from evidence_finder.models.embedders import E5_ID, CachedEmbedder, Embedder
 from evidence_finder.settings import Settings
 from evidence_finder.types import Passage
 
@@ -278,7 +278,7 @@ def embed_rate(args: argparse.Namespace, source: Source) -> tuple[float, str]:
     last = latest_result("ingest", args.results_dir)
     if last and last.get("cold", {}).get("vectors_per_s"):
         return float(last["cold"]["vectors_per_s"]), f"bench_ingest result of {last.get('when')}"
-    from evidence_finder.retrieval.embedders import make_embedder
+    from evidence_finder.models.embedders import make_embedder
 
     settings = bench_settings(args.work_dir / "rate", model_dir=args.model_dir)
     model = make_embedder(settings)

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from evidence_finder.retrieval.embedders import Embedder
+from evidence_finder.models.embedders import Embedder
 from evidence_finder.settings import PROJECT_ROOT, Settings
 
 BENCH_DIR = Path(__file__).resolve().parent

@@ -65,7 +65,7 @@ def llm_service_fixture(searcher: Searcher, built_index: Settings, fake_llm: Fak
 @pytest.fixture(name="injected_searcher")
 def injected_searcher_fixture(settings: Settings, corpus_copy: Path, hash_embedder) -> Searcher:  # type: ignore[no-untyped-def]
     """The fixture corpus plus a document whose text tries to instruct the model."""
-    from evidence_finder.ingest.pipeline import ingest
+    from evidence_finder.index.build import ingest
 
     (corpus_copy / "subsidie_note.txt").write_text(INJECTED_DOC, encoding="utf-8")
     report = ingest([corpus_copy], settings, embedder=hash_embedder)

@@ -19,7 +19,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from evidence_finder.retrieval.embedders import Embedder  # noqa: E402
+from evidence_finder.models.embedders import Embedder  # noqa: E402
 from evidence_finder.settings import Settings, get_settings  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
@@ -67,7 +67,7 @@ def _isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def hash_embedder(monkeypatch: pytest.MonkeyPatch) -> HashEmbedder:
     """The fake embedder, also returned by ``make_embedder`` for code that builds its own."""
     emb = HashEmbedder()
-    import evidence_finder.retrieval.embedders as embedders
+    import evidence_finder.models.embedders as embedders
 
     monkeypatch.setattr(embedders, "make_embedder", lambda settings: emb)
     monkeypatch.setattr(embedders, "embedder_spec",
@@ -94,7 +94,7 @@ def corpus_copy(tmp_path: Path) -> Path:
 @pytest.fixture
 def built_index(settings: Settings, corpus_copy: Path, hash_embedder: HashEmbedder) -> Settings:
     """The fixture corpus ingested with the fake embedder; returns the settings to open it."""
-    from evidence_finder.ingest.pipeline import ingest
+    from evidence_finder.index.build import ingest
 
     report = ingest([corpus_copy], settings, embedder=hash_embedder)
     assert report.documents == 3, report.summary()

@@ -19,10 +19,10 @@ from answer_fixtures import (  # noqa: F401 - fixtures
     searcher_fixture,
     with_llm,
 )
-from evidence_finder.answer.llm import LLMBackend
 from evidence_finder.answer.service import AnswerService
 from evidence_finder.answer.verify import marker_numbers, verify_citation_span
 from evidence_finder.errors import MissingDependencyError
+from evidence_finder.models.llm import LLMBackend
 from evidence_finder.settings import LLMSettings
 from llm_server import FakeLLM
 

@@ -22,9 +22,9 @@ import pytest
 import test_search_basic
 from chroma_server import ChromaServer, free_port, running_chroma, stop
 from evidence_finder.errors import BackendError, IndexMismatchError, NoIndexError
-from evidence_finder.ingest.pipeline import ingest, vector_units
+from evidence_finder.index.build import ingest, vector_units
+from evidence_finder.index.store import IndexIdentity, IndexStore
 from evidence_finder.retrieval.search import Filters, Searcher
-from evidence_finder.retrieval.store import IndexIdentity, IndexStore
 from evidence_finder.settings import ChromaSettings, Settings
 
 QUESTIONS = [

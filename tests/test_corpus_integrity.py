@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from evidence_finder.index.build import chunk_file
 from evidence_finder.ingest.chunk import chunk_document
 from evidence_finder.ingest.clean import CleanDoc, clean
 from evidence_finder.ingest.load import load_source
-from evidence_finder.ingest.pipeline import chunk_file
 from evidence_finder.ingest.structure import analyse
 from evidence_finder.settings import ChunkSettings, Settings
 from evidence_finder.types import Passage, content_hash

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from evidence_finder.ingest.pipeline import ingest
-from evidence_finder.retrieval.store import IndexIdentity
+from evidence_finder.index.build import ingest
+from evidence_finder.index.store import IndexIdentity
 from evidence_finder.settings import Settings
 from helpers.fakes import HashEmbedder
 from helpers.index_state import index_state, make_generated_corpus

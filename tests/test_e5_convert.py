@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evidence_finder.retrieval import e5_convert
-from evidence_finder.retrieval.e5_convert import MARKER, ensure_e5_model
+from evidence_finder.models import e5_convert
+from evidence_finder.models.e5_convert import MARKER, ensure_e5_model
 
 pytestmark = pytest.mark.slow
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evidence_finder.retrieval import e5_ct2
-from evidence_finder.retrieval.e5_convert import MARKER, MODEL_DIRNAME
-from evidence_finder.retrieval.e5_ct2 import CT2_DIRNAME, E5_INT8_ID, CT2Embedder, ensure_e5_ct2_model
-from evidence_finder.retrieval.embedders import E5_ID, Embedder, embedder_spec, make_embedder
+from evidence_finder.models import e5_ct2
+from evidence_finder.models.e5_convert import MARKER, MODEL_DIRNAME
+from evidence_finder.models.e5_ct2 import CT2_DIRNAME, E5_INT8_ID, CT2Embedder, ensure_e5_ct2_model
+from evidence_finder.models.embedders import E5_ID, Embedder, embedder_spec, make_embedder
 from evidence_finder.settings import Settings
 
 pytestmark = pytest.mark.slow

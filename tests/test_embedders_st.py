@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from evidence_finder.errors import IndexMismatchError
-from evidence_finder.ingest.pipeline import ingest
-from evidence_finder.retrieval.embedders import SentenceTransformerEmbedder
+from evidence_finder.index.build import ingest
+from evidence_finder.models.embedders import SentenceTransformerEmbedder
 from evidence_finder.retrieval.search import Searcher
 from evidence_finder.settings import Settings
 from helpers.fakes import HashEmbedder

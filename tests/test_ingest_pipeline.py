@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 from builders import make_encrypted_pdf, make_pdf
 from evidence_finder.errors import IndexMismatchError
-from evidence_finder.ingest.pipeline import IngestReport, chunk_file, ingest, vector_units
+from evidence_finder.index.build import IngestReport, chunk_file, ingest, vector_units
+from evidence_finder.index.store import IndexIdentity, IndexStore
 from evidence_finder.retrieval.search import Searcher
-from evidence_finder.retrieval.store import IndexIdentity, IndexStore
 from evidence_finder.settings import ChunkSettings, Settings
 from evidence_finder.types import Passage
 from helpers.fakes import HashEmbedder
@@ -103,7 +103,7 @@ def test_model_is_loaded_only_when_a_text_needs_embedding(
 ) -> None:
     """`evidence ingest` on an unchanged corpus, or a rebuild whose texts are all in the vector
     cache, must not pay for loading the model: only its id is needed."""
-    import evidence_finder.retrieval.embedders as embedders
+    import evidence_finder.models.embedders as embedders
 
     loads: list[int] = []
 

@@ -44,8 +44,8 @@ from evidence_finder.errors import (
     FileTooLargeError,
     UnsupportedFileError,
 )
-from evidence_finder.ingest import pipeline
-from evidence_finder.ingest.pipeline import chunk_file, ingest
+from evidence_finder.index import build as pipeline
+from evidence_finder.index.build import chunk_file, ingest
 from evidence_finder.retrieval.search import MAX_QUESTION_CHARS, Filters, Searcher
 from evidence_finder.settings import Settings
 from evidence_finder.ui import app as ui_app

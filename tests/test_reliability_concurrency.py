@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 from evidence_finder.answer.service import AnswerService
-from evidence_finder.ingest.pipeline import ingest
+from evidence_finder.index.build import ingest
 from evidence_finder.retrieval.search import Searcher
 from evidence_finder.settings import Settings
 from evidence_finder.ui.app import build

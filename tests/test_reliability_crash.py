@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from evidence_finder.ingest import pipeline
-from evidence_finder.ingest.pipeline import ingest
+from evidence_finder.index import build as pipeline
+from evidence_finder.index.build import ingest
 from evidence_finder.settings import Settings
 from helpers.fakes import HashEmbedder
 from helpers.index_state import assert_consistent, index_state, make_generated_corpus

@@ -36,7 +36,7 @@ from answer_fixtures import API_KEY, fake_llm_fixture, with_llm  # noqa: F401 - 
 from evidence_finder.answer.service import AnswerService
 from evidence_finder.answer.verify import marker_numbers, verify_citation_span
 from evidence_finder.cli import app as cli_app
-from evidence_finder.ingest.pipeline import ingest
+from evidence_finder.index.build import ingest
 from evidence_finder.retrieval.search import Filters, Searcher
 from evidence_finder.settings import Settings
 from evidence_finder.ui import app as ui_app

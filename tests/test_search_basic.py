@@ -34,7 +34,7 @@ def test_a_reload_during_a_search_does_not_mix_two_index_states(
 ) -> None:
     """A search that started before an ingest + reload finishes on the index it started with:
     row numbers from the old passage list must never be looked up in the new one."""
-    from evidence_finder.ingest.pipeline import ingest
+    from evidence_finder.index.build import ingest
 
     s = Searcher(built_index, embedder=hash_embedder)
     question = "Welke drempels zijn er bij een KA2-aanvraag?"
@@ -104,7 +104,7 @@ def test_feedback_terms_come_from_the_top_passages_not_the_query(built_index, ha
 
 def test_interview_guides_and_questionnaires_rank_below_findings(built_index, hash_embedder,
                                                                  corpus_copy) -> None:
-    from evidence_finder.ingest.pipeline import ingest
+    from evidence_finder.index.build import ingest
     from evidence_finder.retrieval.search import is_question_list
 
     assert is_question_list("Inleidende vragen\n\nWelke drempels zijn er bij een KA2-aanvraag? "

@@ -101,8 +101,8 @@ def ingest(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Build or update the index. Only new or changed passages are embedded."""
-    from evidence_finder.ingest.pipeline import default_targets
-    from evidence_finder.ingest.pipeline import ingest as run_ingest
+    from evidence_finder.index.build import default_targets
+    from evidence_finder.index.build import ingest as run_ingest
 
     settings = _settings(index_dir)
     targets = paths or default_targets(settings)
@@ -134,7 +134,7 @@ def _plain_progress() -> Any:
 def _ingest_with_bar(targets: list[Path], settings: Settings) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from evidence_finder.ingest.pipeline import ingest as run_ingest
+    from evidence_finder.index.build import ingest as run_ingest
 
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeRemainingColumn(), TextColumn("{task.fields[label]}"), transient=False) as bar:

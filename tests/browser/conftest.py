@@ -59,7 +59,7 @@ def _unavailable(reason: str) -> None:
 @pytest.fixture(scope="module")
 def ui_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
     """(settings, embedder) of a fresh index of the fixture corpus for this module."""
-    from evidence_finder.ingest.pipeline import ingest
+    from evidence_finder.index.build import ingest
     from evidence_finder.settings import Settings
 
     root = _root_conftest()

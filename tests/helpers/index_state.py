@@ -12,9 +12,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from evidence_finder.ingest.pipeline import vector_units
-from evidence_finder.retrieval.bm25 import BM25Index
-from evidence_finder.retrieval.store import IndexIdentity, IndexStore
+from evidence_finder.index.bm25 import BM25Index
+from evidence_finder.index.build import vector_units
+from evidence_finder.index.store import IndexIdentity, IndexStore
 from evidence_finder.settings import Settings
 from helpers.fakes import FIXTURE_CORPUS, HashEmbedder
 

@@ -24,7 +24,7 @@ TESTS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS))
 sys.path.insert(0, str(TESTS.parent / "src"))
 
-from evidence_finder.ingest import pipeline  # noqa: E402
+from evidence_finder.index import build as pipeline  # noqa: E402
 from evidence_finder.settings import Settings  # noqa: E402
 from helpers.fakes import HashEmbedder  # noqa: E402
 

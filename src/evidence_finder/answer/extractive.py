@@ -23,9 +23,9 @@ from evidence_finder.answer.citations import CitationBook
 from evidence_finder.answer.messages import msg
 from evidence_finder.answer.sentences import Sentence, passage_sentences
 from evidence_finder.answer.verify import content_tokens, is_instruction_like, normalise_ws
-from evidence_finder.retrieval.bm25 import tokenize
-from evidence_finder.retrieval.embedders import Embedder
-from evidence_finder.retrieval.glossary import glossary_matches
+from evidence_finder.models.embedders import Embedder
+from evidence_finder.text.glossary import glossary_matches
+from evidence_finder.text.tokens import tokenize
 from evidence_finder.types import Answer, Hit, SearchResult
 
 # Words that frame a question rather than name its topic.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from evidence_finder.answer.extractive import QUESTION_FRAME
-from evidence_finder.retrieval.bm25 import tokenize
+from evidence_finder.text.tokens import tokenize
 
 _WORD = re.compile(r"[^\W_][\w+’'-]*", re.U)
 _CUES = re.compile(

@@ -23,12 +23,13 @@ from evidence_finder.answer.verify import (
     strip_markers,
     support,
 )
-from evidence_finder.ingest.chunk import split_sentences
+from evidence_finder.text.markers import MARKER_BODY
+from evidence_finder.text.sentences import split_sentences
 from evidence_finder.types import Citation, Hit
 
 _THINK = re.compile(r"<think>.*?(?:</think>|$)", re.S | re.I)
 _LIST = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
-_MARKER_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d{1,3}(?:\s*[,;]\s*\d{1,3})*\])+)")
+_MARKER_AFTER_STOP = re.compile(rf"([.!?])((?:\s*\[{MARKER_BODY}\])+)")
 
 
 @dataclass

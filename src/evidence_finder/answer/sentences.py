@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass
 
 from evidence_finder.answer.verify import is_instruction_like
-from evidence_finder.ingest.chunk import split_sentences
-from evidence_finder.ingest.structure import heading_level
+from evidence_finder.text.headings import heading_level
+from evidence_finder.text.sentences import split_sentences
 
 _BLOCK_SEP = re.compile(r"\n[ \t]*\n")
 _ATTRIBUTION = re.compile(r"^(?:-\s.{2,80}\s-|(?:UIT|Uit|BRON|Bron|Source|SOURCE)\s*:.{3,200})$")

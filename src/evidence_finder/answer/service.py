@@ -24,14 +24,14 @@ from evidence_finder.answer.extractive import (
     abstained_answer,
 )
 from evidence_finder.answer.followup import carry_over_topic, is_follow_up
-from evidence_finder.answer.llm import LLMBackend
 from evidence_finder.answer.messages import msg
 from evidence_finder.answer.postprocess import postprocess
 from evidence_finder.answer.prompts import answer_prompt, condense_prompt
 from evidence_finder.errors import BadInputError, EvidenceError
-from evidence_finder.retrieval.lang import detect_language
+from evidence_finder.models.llm import LLMBackend
 from evidence_finder.retrieval.search import Filters, Searcher, clean_question
 from evidence_finder.settings import Settings
+from evidence_finder.text.lang import detect_language
 from evidence_finder.types import Answer, SearchResult
 
 log = logging.getLogger(__name__)

@@ -12,10 +12,10 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from evidence_finder.retrieval.bm25 import tokenize
-from evidence_finder.retrieval.glossary import expand_english
+from evidence_finder.text.glossary import expand_english
+from evidence_finder.text.markers import MARKER
+from evidence_finder.text.tokens import tokenize
 
-MARKER = re.compile(r"\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
 _WS = re.compile(r"\s+")
 # Typographic variants a model (or a copy-paste) may swap; compared as their plain form.
 _FOLD = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "–": "-", "—": "-",

@@ -14,15 +14,16 @@ from typing import Any
 import numpy as np
 
 from evidence_finder.errors import BadInputError
+from evidence_finder.index.bm25 import BM25Index
+from evidence_finder.index.store import IndexIdentity, IndexStore
+from evidence_finder.models.embedders import Embedder, make_embedder
 from evidence_finder.retrieval.abstain import AbstentionModel
-from evidence_finder.retrieval.bm25 import BM25Index, tokenize
-from evidence_finder.retrieval.embedders import Embedder, make_embedder
-from evidence_finder.retrieval.glossary import expand_english
-from evidence_finder.retrieval.lang import detect_language
 from evidence_finder.retrieval.llm_assist import LLMAssist
 from evidence_finder.retrieval.rerank import CrossEncoderReranker
-from evidence_finder.retrieval.store import IndexIdentity, IndexStore
 from evidence_finder.settings import Settings
+from evidence_finder.text.glossary import expand_english
+from evidence_finder.text.lang import detect_language
+from evidence_finder.text.tokens import tokenize
 from evidence_finder.types import DocumentMeta, Hit, Passage, SearchResult
 
 log = logging.getLogger(__name__)
@@ -109,7 +110,7 @@ class Searcher:
         self.embedder = embedder or make_embedder(settings)
         cfg = settings.retrieval
         if assist is None and settings.llm.backend != "none" and (cfg.llm_translate or cfg.llm_rerank):
-            from evidence_finder.answer.llm import LLMBackend
+            from evidence_finder.models.llm import LLMBackend
 
             assist = LLMAssist(LLMBackend(settings.llm))
         self.assist = assist

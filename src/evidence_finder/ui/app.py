@@ -21,7 +21,7 @@ import gradio as gr  # noqa: E402
 
 from evidence_finder.errors import EvidenceError, NoIndexError
 from evidence_finder.ingest.load import SUPPORTED_EXTENSIONS
-from evidence_finder.retrieval.embedders import Embedder
+from evidence_finder.models.embedders import Embedder
 from evidence_finder.retrieval.search import Filters, Searcher
 from evidence_finder.settings import Settings
 from evidence_finder.ui import render

@@ -29,7 +29,7 @@ from evidence_finder.errors import (
     UnsupportedFileError,
 )
 from evidence_finder.ingest.load import SUPPORTED_EXTENSIONS
-from evidence_finder.retrieval.embedders import Embedder
+from evidence_finder.models.embedders import Embedder
 from evidence_finder.retrieval.search import Filters, Searcher
 from evidence_finder.settings import Settings
 from evidence_finder.types import Answer, Passage
@@ -98,7 +98,7 @@ class Backend:
 
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            from evidence_finder.retrieval.embedders import make_embedder
+            from evidence_finder.models.embedders import make_embedder
 
             self._embedder = make_embedder(self.settings)
         return self._embedder
@@ -224,7 +224,7 @@ class Backend:
                sectors: list[str] | None = None, doc_type: str = "report",
                progress: Progress | None = None) -> UploadResult:
         """Save uploaded files under data_dir/uploads (sanitised names) and ingest them."""
-        from evidence_finder.ingest.pipeline import ingest
+        from evidence_finder.index.build import ingest
 
         max_bytes = self.settings.server.max_upload_mb * 1024 * 1024
         saved: list[Path] = []
@@ -279,7 +279,7 @@ class Backend:
         Returns (units removed, whether it was an upload). A corpus file stays where it is, so
         the next ``evidence ingest`` of the corpus adds it again.
         """
-        from evidence_finder.ingest.pipeline import remove_document
+        from evidence_finder.index.build import remove_document
 
         s = self.searcher()
         rows = s.store.documents()

@@ -12,13 +12,13 @@ import io
 import re
 from dataclasses import dataclass, field
 
+from evidence_finder.text.markers import MARKER, MARKER_BODY, marker_numbers
 from evidence_finder.types import Answer, Citation, DocumentMeta
 from evidence_finder.ui.i18n import t
 
-MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
-_SENTENCE_END = re.compile(r"(?<=[.!?…])(?:\s*\[\d+(?:\s*,\s*\d+)*\])*\s+(?=[A-ZÀ-Ý“\"'(])")
+_SENTENCE_END = re.compile(rf"(?<=[.!?…])(?:\s*\[{MARKER_BODY}\])*\s+(?=[A-ZÀ-Ý“\"'(])")
 CSV_COLUMNS = ("question", "claim", "quote", "document", "section", "page")
 
 
@@ -55,13 +55,12 @@ def _inline(text: str, turn: int, known: set[int]) -> str:
 
     def link(m: re.Match[str]) -> str:
         parts = []
-        for raw in m.group(1).split(","):
-            n = int(raw)
+        for n in marker_numbers(m.group(1)):
             if n in known:
                 parts.append(f'<a href="#" class="ef-cite" data-turn="{turn}" data-n="{n}" '
                              f'title="[{n}]">{n}</a>')
             else:
-                parts.append(esc(raw.strip()))
+                parts.append(esc(str(n)))
         return '<span class="ef-cites">[' + ", ".join(parts) + "]</span>"
 
     out, pos = [], 0
@@ -257,9 +256,9 @@ def claims_by_citation(text: str) -> dict[int, list[str]]:
             continue
         for sentence in _split_sentences(line):
             for m in MARKER.finditer(sentence):
-                for raw in m.group(1).split(","):
+                for n in marker_numbers(m.group(1)):
                     claim = strip_markers(sentence)
-                    bucket = out.setdefault(int(raw), [])
+                    bucket = out.setdefault(n, [])
                     if claim and claim not in bucket:
                         bucket.append(claim)
     return out

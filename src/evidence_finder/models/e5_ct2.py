@@ -23,14 +23,14 @@ from typing import Any
 import numpy as np
 
 from evidence_finder.errors import MissingDependencyError
-from evidence_finder.retrieval.e5_convert import (
+from evidence_finder.models.e5_convert import (
     MARKER,
     _fsync,
     ensure_e5_model,
     remove_stale_temps,
     swap_into_place,
 )
-from evidence_finder.retrieval.embedders import Embedder
+from evidence_finder.models.embedders import Embedder
 
 E5_INT8_ID = "multilingual-e5-small-q4-ct2int8"
 CT2_CONVERTER_VERSION = "1"  # bump whenever the written model changes

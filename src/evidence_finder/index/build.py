@@ -22,13 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from evidence_finder.errors import BadInputError, EvidenceError
+from evidence_finder.index.bm25 import BM25Index
+from evidence_finder.index.store import IndexIdentity, IndexStore, chroma_metadata
 from evidence_finder.ingest.chunk import chunk_document
 from evidence_finder.ingest.clean import clean
 from evidence_finder.ingest.load import _check_path, iter_source_files, load_source
 from evidence_finder.ingest.structure import analyse
-from evidence_finder.retrieval.bm25 import BM25Index
-from evidence_finder.retrieval.embedders import CachedEmbedder, Embedder, LazyEmbedder
-from evidence_finder.retrieval.store import IndexIdentity, IndexStore, chroma_metadata
+from evidence_finder.models.embedders import CachedEmbedder, Embedder, LazyEmbedder
 from evidence_finder.settings import Settings
 from evidence_finder.types import DocumentMeta, Passage
 

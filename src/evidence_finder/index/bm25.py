@@ -8,34 +8,12 @@ from __future__ import annotations
 import bisect
 import json
 import os
-import re
 import shutil
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-_TOKEN = re.compile(r"[^\W_]+", re.U)
-
-
-@lru_cache(maxsize=1)
-def _stopwords() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_DUTCH, STOPWORDS_EN
-
-    return frozenset(STOPWORDS_DUTCH) | frozenset(STOPWORDS_EN)
-
-
-@lru_cache(maxsize=1)
-def _stemmer():  # type: ignore[no-untyped-def]
-    import Stemmer
-
-    return Stemmer.Stemmer("dutch")
-
-
-def tokenize(text: str) -> list[str]:
-    """Lower-cased, stop-word-free, Dutch-stemmed tokens; 'KA2' and '14,7' survive as tokens."""
-    words = [w for w in _TOKEN.findall(text.lower()) if w not in _stopwords()]
-    return list(_stemmer().stemWords(words))
+from evidence_finder.text.tokens import tokenize
 
 
 class BM25Index:
