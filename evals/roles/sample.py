@@ -54,7 +54,8 @@ def is_heading(line: str, prev: str) -> bool:
 def sentences(text: str) -> list[tuple[str, str]]:
     """(sentence, nearest preceding heading) pairs of a report text."""
     out: list[tuple[str, str]] = []
-    heading, para, prev, prev_heading = "", [], "", False
+    heading, prev, prev_heading = "", "", False
+    para: list[str] = []
 
     def flush() -> None:
         joined = re.sub(r"\s+", " ", " ".join(para)).strip()
