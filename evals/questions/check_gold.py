@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Validate the retrieval evaluation question sets (dev.jsonl, test.jsonl).
+"""Validate the retrieval evaluation question sets (dev.jsonl, test.jsonl, blind.jsonl).
 
 Checks (see shared/docs/eval-format.md):
   * every line is a JSON object with the fields id, question, lang, kind, gold, answer
@@ -8,6 +8,8 @@ Checks (see shared/docs/eval-format.md):
   * ids are unique (within and across the files);
   * unanswerable questions have an empty gold list, all others at least one item,
     synthesis at least two;
+  * the optional extra field cross_report, if present, is true exactly when the gold
+    items come from two or more documents;
   * every gold text is 40-120 characters, has no leading/trailing whitespace and
     occurs verbatim within a single line of its document in the corpus.
 
@@ -25,7 +27,7 @@ from collections import Counter
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(os.path.dirname(HERE))
 DEFAULT_CORPUS = os.path.join(REPO_ROOT, "..", "shared", "corpus")
-FILES = ("dev.jsonl", "test.jsonl")
+FILES = ("dev.jsonl", "test.jsonl", "blind.jsonl")
 LANGS = {"nl", "en"}
 KINDS = ("fact", "barrier_enabler", "quote", "synthesis", "unanswerable")
 REQUIRED = ("id", "question", "lang", "kind", "gold", "answer")
@@ -125,6 +127,8 @@ def main():
                     if not hits:
                         errors.append(f"{gw}: text not found verbatim within one line of {doc}: {text!r}")
                     qdocs.add(doc)
+                if "cross_report" in q and q["cross_report"] is not (len(qdocs) >= 2):
+                    errors.append(f"{where}: cross_report={q['cross_report']!r} but gold spans {len(qdocs)} document(s)")
                 if not gold:
                     qdocs.add("-")
                 for d in qdocs:
