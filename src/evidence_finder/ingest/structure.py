@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from evidence_finder.ingest.clean import Block, CleanDoc
+from evidence_finder.ingest.speakers import attach_speakers
 
 _NUMBERED = re.compile(r"^(?P<num>\d{1,2}[a-z]?(?:\.\d{1,2})*)\.?\s+(?P<title>[A-Z“‘'\"].*)$")
 _CHAPTER = re.compile(r"^(?P<num>\d{1,2})\s+/\s+(?P<title>\S.*)$")
@@ -42,6 +43,8 @@ class Unit:
     attribution: str = ""
     context: str = ""
     bullet: bool = False
+    speaker: str = ""  # quotes: normalised role of who says it ('leerkracht'), when the text says
+    speaker_org: str = ""  # quotes: the school or organisation named for the speaker
 
 
 def heading_level(text: str) -> int:
@@ -234,6 +237,7 @@ def analyse(doc: CleanDoc) -> list[Unit]:
         else:
             units.append(Unit("text", b.start, b.end, section(), bullet=b.bullet))
         i += 1
+    attach_speakers(doc.text, units)
     return units
 
 
