@@ -104,8 +104,8 @@ _SAYS = re.compile(
 # words before a role that make it an object ('van de leerlingen', 'voor docenten'), not the speaker
 _OBJECT_PREP = frozenset({"van", "voor", "met", "aan", "over", "bij", "naar", "door", "tussen", "onder",
                           "dan", "om", "op", "tot", "uit", "zonder"})
-_QUANT = re.compile(r"^(?:één|een|twee|drie|vier|vijf|enkele|sommige|meerdere|veel|de meeste|een aantal|"
-                    r"geen|elk|elke|ieder|iedere|alle|een paar|twee|drie)$", re.I)
+_QUANT = re.compile(r"^(?:[eé][eé]n|twee|drie|vier|vijf|enkele|sommige|meerdere|veel|de meeste|een aantal|"
+                    r"geen|elk|elke|ieder|iedere|alle)$", re.I)
 _PRONOUN_SUBJECT = re.compile(r"\b(?:zij|ze|hij)\b", re.I)
 _ROLE_LINE = re.compile(r"^\s*[-–—]\s*(?P<body>[^-–—\s](?:.{0,90}?\S)?)\s*[-–—](?=\s|$)")
 _SOURCE_LINE = re.compile(r"^\s*(?:UIT|Uit|uit|BRON|Bron|bron)\s*:\s*(?P<body>.{3,200})")
@@ -163,15 +163,25 @@ def _subject_roles(sentence: str) -> list[tuple[int, int, str]]:
     """Role words that can be the speaker: not the object of a preposition ('van de leerlingen'),
     except in 'één van de vrijwilligers'."""
     keep = []
-    for start, end, role in _roles_in(sentence):
+    found = _roles_in(sentence)
+    # 'de geïnterviewde beleidsmaker': an adjective-like respondent word before a real role
+    found = [f for i, f in enumerate(found)
+             if not (f[2] == "respondent" and i + 1 < len(found) and found[i + 1][0] - f[1] <= 2)]
+    dropped_end = -10
+    for start, end, role in found:
         before = sentence[:start].lower().split()
         prev = [w.strip(",;:()") for w in before[-3:]]
+        if prev and prev[-1] in {"en", "of"} and start - dropped_end <= 8:
+            dropped_end = end  # 'met leerlingen en ouders': the object goes on
+            continue
         while prev and prev[-1] in {"de", "het", "een", "onze", "hun", "haar", "zijn", "deze", "die",
                                     "andere", "betrokken", "niet-betrokken", "geïnterviewde", "ervaren"}:
             prev.pop()
         if prev and prev[-1] in _OBJECT_PREP:
             if prev[-1] == "van" and len(prev) >= 2 and _QUANT.match(prev[-2]):
                 keep.append((start, end, role))
+            else:
+                dropped_end = end
             continue
         keep.append((start, end, role))
     return keep
