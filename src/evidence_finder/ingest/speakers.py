@@ -332,10 +332,6 @@ def attach_speakers(text: str, units: list[Unit]) -> None:
         u.speaker_org = (sp.organisation if sp and sp.organisation else "") or heading_org
 
 
-def _plural_free(word: str) -> str:
-    return role_of_word(word)
-
-
 def speaker_matches(speaker_role: str, wanted: str) -> bool:
     """Whether a quote's normalised ``speaker_role`` is the speaker a question asks for.
     ``wanted`` may be Dutch or English, singular or plural: 'teachers' matches leerkracht,
@@ -348,7 +344,7 @@ def speaker_matches(speaker_role: str, wanted: str) -> bool:
     for rx, roles in _GROUP_RE:
         if rx.match(w):
             return role in roles
-    dutch = _plural_free(w) or (w if w in {r for _, r in _ROLE_TABLE} else "")
+    dutch = role_of_word(w) or (w if w in {r for _, r in _ROLE_TABLE} else "")
     if not dutch:
         return False
     return role in _WIDER.get(dutch, frozenset({dutch}))
