@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from evidence_finder.ingest.clean import Block, CleanDoc
+from evidence_finder.ingest.speakers import attach_speakers
 from evidence_finder.text.headings import heading_level
 
 _ATTRIBUTION = re.compile(
@@ -41,6 +42,8 @@ class Unit:
     attribution: str = ""
     context: str = ""
     bullet: bool = False
+    speaker: str = ""  # quotes: normalised role of who says it ('leerkracht'), when the text says
+    speaker_org: str = ""  # quotes: the school or organisation named for the speaker
 
 
 def _is_caps_heading(text: str) -> bool:
@@ -218,6 +221,7 @@ def analyse(doc: CleanDoc) -> list[Unit]:
         else:
             units.append(Unit("text", b.start, b.end, section(), bullet=b.bullet))
         i += 1
+    attach_speakers(doc.text, units)
     return units
 
 
