@@ -38,7 +38,6 @@ from common import (
 
 from evidence_finder.retrieval.search import Filters, Searcher, clean_question
 from evidence_finder.settings import Settings
-from evidence_finder.text.lang import detect_language
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -80,7 +79,7 @@ def time_searches(searcher: Searcher, questions: list[str], k: int) -> dict[str,
     process), which moves less than wall time when other work shares the cores."""
     ms, cpu = [], []
     for q in questions:
-        searcher._qcache.clear()  # every question is new: the embedding is part of its cost
+        searcher.dense_retriever.cache.clear()  # every question is new: the embedding is part of its cost
         t0, c0 = time.perf_counter(), time.process_time()
         searcher.search(q, k=k)
         ms.append((time.perf_counter() - t0) * 1000)
@@ -91,7 +90,7 @@ def time_searches(searcher: Searcher, questions: list[str], k: int) -> dict[str,
 def time_answers(searcher: Searcher, service: Any, questions: list[str]) -> tuple[list[float], int]:
     ms, abstained = [], 0
     for q in questions:
-        searcher._qcache.clear()
+        searcher.dense_retriever.cache.clear()
         t0 = time.perf_counter()
         answer = service.ask(q)
         ms.append((time.perf_counter() - t0) * 1000)
@@ -105,13 +104,13 @@ def time_parts(searcher: Searcher, questions: list[str]) -> dict[str, dict[str, 
     parts: dict[str, list[float]] = {"embed_query": [], "dense_given_vector": [], "bm25": []}
     for question in questions:
         q = clean_question(question)
-        searcher._qcache.clear()
+        searcher.dense_retriever.cache.clear()
         t0 = time.perf_counter()
         searcher.query_vector(q)  # embeds and caches: the dense call below only queries Chroma
         t1 = time.perf_counter()
         searcher.dense(q, n, Filters())
         t2 = time.perf_counter()
-        searcher.lexical(searcher._lexical_query(q, detect_language(q)), n, Filters())
+        searcher.lexical(q, n, Filters())
         t3 = time.perf_counter()
         parts["embed_query"].append((t1 - t0) * 1000)
         parts["dense_given_vector"].append((t2 - t1) * 1000)
@@ -131,8 +130,9 @@ def run(settings: Settings, questions: list[str], args: argparse.Namespace) -> d
     load_s, searcher = timed(lambda: Searcher(settings))
     service = AnswerService(searcher, settings)
     out["load_seconds"] = round(load_s, 2)
-    out["index"] = {"passages": len(searcher.passages), "vectors": searcher._n_vectors(),
-                    "documents": len(searcher.metas)}
+    snap = searcher.snapshot()
+    out["index"] = {"passages": len(snap.passages), "vectors": max(snap.vector_count, 1),
+                    "documents": len(snap.metas)}
     out["rss_mb_after_load"] = rss_mb()
     say(f"imports {imports_s:.1f} s; searcher loaded in {load_s:.1f} s: {out['index']}; "
         f"RSS {out['rss_mb_after_load']} MB")

@@ -12,6 +12,7 @@ from evidence_finder.cli import app as cli_app
 from evidence_finder.retrieval import abstain
 from evidence_finder.retrieval.abstain import AbstentionModel, fit
 from evidence_finder.retrieval.search import Searcher
+from evidence_finder.retrieval.signals import unknown_names
 from evidence_finder.settings import Settings
 from helpers.fakes import HashEmbedder
 
@@ -20,18 +21,18 @@ def test_unknown_names_are_names_and_numbers_the_corpus_never_mentions(
     built_index: Settings, hash_embedder: HashEmbedder
 ) -> None:
     s = Searcher(built_index, embedder=hash_embedder)
-    assert s.unknown_names("Wat zijn de effecten van Erasmus+ op scholen in Zwitserland?", "nl") == ["Zwitserland"]
-    assert s.unknown_names("Hoeveel subsidie ontving het mbo in 2031?", "nl") == ["2031"]
-    assert s.unknown_names("Did Erasmus+ improve PISA scores?", "en") == ["PISA"]
+    assert unknown_names("Wat zijn de effecten van Erasmus+ op scholen in Zwitserland?", "nl", s.snapshot()) == ["Zwitserland"]
+    assert unknown_names("Hoeveel subsidie ontving het mbo in 2031?", "nl", s.snapshot()) == ["2031"]
+    assert unknown_names("Did Erasmus+ improve PISA scores?", "en", s.snapshot()) == ["PISA"]
     # mentioned in the corpus: as written, in another form, or through the glossary
-    assert s.unknown_names("Welke drempels zijn er bij een KA2-aanvraag?", "nl") == []
-    assert s.unknown_names("Hoe helpt de stage in Finland studenten?", "nl") == []
-    assert s.unknown_names("How do Flemish schools use eTwinning?", "en") == []  # → Vlaamse/Flanders
-    assert s.unknown_names("what hinders applications", "en") == []  # no names at all
+    assert unknown_names("Welke drempels zijn er bij een KA2-aanvraag?", "nl", s.snapshot()) == []
+    assert unknown_names("Hoe helpt de stage in Finland studenten?", "nl", s.snapshot()) == []
+    assert unknown_names("How do Flemish schools use eTwinning?", "en", s.snapshot()) == []  # → Vlaamse/Flanders
+    assert unknown_names("what hinders applications", "en", s.snapshot()) == []  # no names at all
     # capitals that mark no names: Title Case and ALL CAPS questions
-    assert s.unknown_names("What Motivates Teachers To Join Exchanges?", "en") == []
-    assert s.unknown_names("WAT MOTIVEERT DOCENTEN OM MEE TE DOEN?", "nl") == []
-    assert s.unknown_names("What Did PISA Show In 2031?", "en") == ["PISA", "2031"]
+    assert unknown_names("What Motivates Teachers To Join Exchanges?", "en", s.snapshot()) == []
+    assert unknown_names("WAT MOTIVEERT DOCENTEN OM MEE TE DOEN?", "nl", s.snapshot()) == []
+    assert unknown_names("What Did PISA Show In 2031?", "en", s.snapshot()) == ["PISA", "2031"]
 
 
 def test_fit_abstains_on_unanswerable_within_the_false_abstention_cap() -> None:

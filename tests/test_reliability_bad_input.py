@@ -305,7 +305,7 @@ def test_unusual_but_valid_files_are_read_correctly_and_keep_the_rest(
     assert_consistent(after)
     assert set(before["sqlite"]) < set(after["sqlite"])
     s = Searcher(settings, embedder=embedder)
-    texts = " ".join(p.text for p in s.passages if p.doc_id == path.name)
+    texts = " ".join(p.text for p in s.snapshot().passages if p.doc_id == path.name)
     assert expect in " ".join(texts.split())
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from evidence_finder.retrieval.retrievers import feedback_terms
 from evidence_finder.retrieval.search import Filters, Searcher, rrf
 
 
@@ -39,9 +40,9 @@ def test_a_reload_during_a_search_does_not_mix_two_index_states(
     s = Searcher(built_index, embedder=hash_embedder)
     question = "Welke drempels zijn er bij een KA2-aanvraag?"
     before = [(h.passage.id, h.passage.text) for h in s.search(question, k=8).hits]
-    assert s.passages[0].doc_id == "english_note.md"  # removing it shifts every row number
+    assert s.snapshot().passages[0].doc_id == "english_note.md"  # removing it shifts every row number
 
-    real_lexical = s.lexical
+    real_lexical = s.lexical_retriever.retrieve
 
     def lexical_then_reload(*args, **kwargs):
         got = real_lexical(*args, **kwargs)
@@ -50,13 +51,13 @@ def test_a_reload_during_a_search_does_not_mix_two_index_states(
         s.reload()
         return got
 
-    s.lexical = lexical_then_reload  # type: ignore[method-assign]
+    s.lexical_retriever.retrieve = lexical_then_reload  # type: ignore[method-assign]
     during = [(h.passage.id, h.passage.text) for h in s.search(question, k=8).hits]
     assert during == before
-    s.lexical = real_lexical  # type: ignore[method-assign]
+    s.lexical_retriever.retrieve = real_lexical  # type: ignore[method-assign]
     after = s.search(question, k=8).hits
     assert after and not any(h.passage.doc_id == "english_note.md" for h in after)
-    assert "english_note.md" not in s.metas  # the new snapshot is in use
+    assert "english_note.md" not in s.snapshot().metas  # the new snapshot is in use
 
 
 def test_asks_for_quotes_in_both_languages() -> None:
@@ -89,12 +90,12 @@ def test_a_question_asking_for_quotes_ranks_quote_units_higher(built_index, hash
 
 def test_feedback_terms_come_from_the_top_passages_not_the_query(built_index, hash_embedder) -> None:
     s = Searcher(built_index, embedder=hash_embedder)
-    pabo = [p.text for p in s.passages if p.doc_id == "rapport_pabo.txt" and p.kind == "passage"]
-    terms = s.feedback_terms("drempels KA2-aanvraag", pabo[:2])
+    pabo = [p.text for p in s.snapshot().passages if p.doc_id == "rapport_pabo.txt" and p.kind == "passage"]
+    terms = feedback_terms("drempels KA2-aanvraag", pabo[:2], s.snapshot(), s.settings.retrieval.feedback_terms)
     assert terms and len(terms) <= s.settings.retrieval.feedback_terms
     assert not {"drempel", "ka2", "aanvrag"} & set(terms)  # the question's own (stemmed) words
     assert all(len(t) >= 3 and not t.isdigit() for t in terms)
-    assert s.bm25.idf(terms[0]) > 0 and s.bm25.idf("woorddatnergensvoorkomt") == 0.0
+    assert s.snapshot().bm25.idf(terms[0]) > 0 and s.snapshot().bm25.idf("woorddatnergensvoorkomt") == 0.0
     # feedback on: a second BM25 run joins the fusion; results stay well-formed
     on = Searcher(built_index.model_copy(update={"retrieval": built_index.retrieval.model_copy(
         update={"feedback_weight_nl": 1.0})}), embedder=hash_embedder)

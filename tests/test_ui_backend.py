@@ -110,12 +110,12 @@ def test_delete_removes_passages_and_the_uploaded_file(built_index: Settings, ha
     assert backend.delete("zeil.txt") == (1, True)
     assert not (built_index.data_dir / "uploads" / "zeil.txt").exists()
     s = backend.searcher()
-    assert all(p.doc_id != "zeil.txt" for p in s.passages)
+    assert all(p.doc_id != "zeil.txt" for p in s.snapshot().passages)
     assert all(h.passage.doc_id != "zeil.txt" for h in s.search("zeilreis zeilschip Texel", k=5).hits)
     assert s.store.vector_ids("zeil.txt") == set()
     # a corpus document can be removed from the index too; its file stays where it is
     assert backend.delete("english_note.md") == (1, False)
-    assert "english_note.md" not in s.metas
+    assert "english_note.md" not in s.snapshot().metas
     with pytest.raises(BadInputError, match="'nope.txt' is not in the index"):
         backend.delete("nope.txt")
 
@@ -189,10 +189,10 @@ def test_launch_refuses_before_starting_a_server(settings: Settings,
 def test_neighbours_are_running_text_not_nested_quotes(built_index: Settings, hash_embedder) -> None:
     backend = Backend(built_index, embedder=hash_embedder)
     s = backend.searcher()
-    pabo = [p for p in s.passages if p.doc_id == "rapport_pabo.txt"]
+    pabo = [p for p in s.snapshot().passages if p.doc_id == "rapport_pabo.txt"]
     assert [p.kind for p in pabo] == ["passage", "quote", "table"]  # one passage holds the quote
-    assert backend._neighbours(s, pabo[0]) == ("", "")
-    assert backend._neighbours(s, pabo[1]) == ("", "")  # a quote is shown in its paragraph
+    assert backend._neighbours(s.snapshot(), pabo[0]) == ("", "")
+    assert backend._neighbours(s.snapshot(), pabo[1]) == ("", "")  # a quote is shown in its paragraph
 
 
 def test_a_passage_is_shown_between_its_neighbours(built_index: Settings, hash_embedder,
@@ -206,10 +206,10 @@ def test_a_passage_is_shown_between_its_neighbours(built_index: Settings, hash_e
     src.write_text("Lang rapport\n\n" + "\n\n".join(sections) + "\n", encoding="utf-8")
     backend.upload([str(src)])
     s = backend.searcher()
-    units = [p for p in s.passages if p.doc_id == "lang.txt" and p.kind == "passage"]
+    units = [p for p in s.snapshot().passages if p.doc_id == "lang.txt" and p.kind == "passage"]
     assert len(units) >= 3
     mid = next(u for u in units if u.text.startswith("Zin 16 van deel 2"))
-    before, after = backend._neighbours(s, mid)
+    before, after = backend._neighbours(s.snapshot(), mid)
     # the sentence the chunker repeats at the start of `mid` is not shown twice
     assert before.startswith("… ")
     assert before.endswith("Zin 15 van deel 2 gaat over mobiliteit in het onderwijs.")

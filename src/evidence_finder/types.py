@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 Kind = Literal["passage", "quote", "table"]
 KINDS: tuple[str, ...] = ("passage", "quote", "table")
@@ -86,9 +86,22 @@ class Passage:
     # passage by its best window, so a 200-word passage is found by the one sentence
     # pair that answers the question (small-to-big retrieval).
     windows: tuple[tuple[int, int], ...] = ()
+    # Evidence roles of the unit's sentences, most frequent first ('barrier', 'outcome', …;
+    # see ``ingest.roles``), and their shares of its sentences.
+    roles: tuple[str, ...] = ()
+    role_shares: tuple[tuple[str, float], ...] = ()
+    # Sectors of the unit's section where a chapter is about another sector than its
+    # document (003 has a chapter per sector); empty = the document's sectors apply.
+    sectors: tuple[str, ...] = ()
+    speaker: str = ""  # quotes: the speaker's normalised role ('leerkracht'), if the text says
+    speaker_org: str = ""  # quotes: the speaker's school or organisation, if the text says
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def role_share(self, role: str) -> float:
+        """Share of the unit's sentences that have ``role`` (0 when unlabelled)."""
+        return dict(self.role_shares).get(role, 0.0)
 
     def window_texts(self) -> list[str]:
         return [self.text[s:e] for s, e in self.windows] or [self.text]
@@ -97,7 +110,62 @@ class Passage:
     def from_dict(d: dict[str, Any]) -> Passage:
         fields = {k: d[k] for k in Passage.__dataclass_fields__ if k in d}
         fields["windows"] = tuple(tuple(w) for w in fields.get("windows", ()))
+        fields["roles"] = tuple(fields.get("roles", ()))
+        fields["role_shares"] = tuple((str(r), float(x)) for r, x in fields.get("role_shares", ()))
+        fields["sectors"] = tuple(fields.get("sectors", ()))
         return Passage(**fields)
+
+
+@dataclass
+class Filters:
+    """Restrict results; an empty list means no restriction on that field.
+
+    Sectors apply per unit: a unit whose section is about another sector than its document
+    carries its own ``Passage.sectors``, which then replace the document's."""
+
+    docs: list[str] = field(default_factory=list)
+    sectors: list[str] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+    years: list[int] = field(default_factory=list)
+    speakers: list[str] = field(default_factory=list)  # quote speakers' roles
+
+    def is_empty(self) -> bool:
+        return not (self.docs or self.sectors or self.types or self.kinds or self.years
+                    or self.speakers)
+
+    def allows(self, p: Passage, meta: DocumentMeta | None) -> bool:
+        if self.docs and p.doc_id not in self.docs:
+            return False
+        if self.kinds and p.kind not in self.kinds:
+            return False
+        if self.speakers and p.speaker not in self.speakers:
+            return False
+        if meta is None:
+            return not (self.sectors or self.types or self.years)
+        if self.types and meta.type not in self.types:
+            return False
+        if self.years and (meta.year or 0) not in self.years:
+            return False
+        sectors = p.sectors or meta.sectors
+        return not self.sectors or any(s in sectors for s in self.sectors)
+
+    def describe(self) -> str:
+        """'sector: MBO; year: 2021' — what a user should see is on."""
+        parts = [(name, values) for name, values in (
+            ("document", self.docs), ("sector", self.sectors), ("type", self.types),
+            ("kind", self.kinds), ("year", [str(y) for y in self.years]),
+            ("speaker", self.speakers)) if values]
+        return "; ".join(f"{name}: {', '.join(map(str, values))}" for name, values in parts)
+
+
+class IndexView(Protocol):
+    """The index state one search read, for everything that search returns (e.g. the text
+    around a cited passage in the UI), so a reload in between cannot mix two states."""
+
+    def meta(self, doc_id: str) -> DocumentMeta | None: ...
+
+    def neighbours(self, passage: Passage) -> tuple[Passage | None, Passage | None]: ...
 
 
 @dataclass
@@ -121,6 +189,9 @@ class SearchResult:
     lang: str = "nl"
     elapsed_ms: float = 0.0
     confidence: float = 0.0
+    intents: tuple[str, ...] = ()  # what the question asks for ('barrier', 'comparison', …)
+    notices: list[str] = field(default_factory=list)  # e.g. a filter that matched nothing
+    view: IndexView | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -151,3 +222,4 @@ class Answer:
     search_question: str = ""  # what was searched (a follow-up, condensed with its history)
     unsupported: list[str] = field(default_factory=list)  # generated sentences no passage backs
     hits: list[Hit] = field(default_factory=list)  # the retrieved passages behind the answer
+    view: IndexView | None = field(default=None, repr=False, compare=False)  # the search's index state

@@ -96,6 +96,7 @@ class AnswerService:
                 answer = self.composer().compose(search_q, result)
         answer.question = q
         answer.search_question = search_q
+        answer.view = result.view  # the UI reads the text around citations from the same state
         answer.notices = notices + answer.notices
         answer.elapsed_ms = (time.perf_counter() - t0) * 1000
         if answer.backend == "extractive" or answer.abstained or mode == "quotes":
@@ -110,9 +111,10 @@ class AnswerService:
 
     # ------------------------------------------------------------------ internals
     def _term_stats(self) -> TermStats:
-        key = (id(self.searcher.passages), len(self.searcher.passages))
+        passages = self.searcher.snapshot().passages
+        key = (id(passages), len(passages))
         if self._stats is None or key != self._stats_of:  # rebuilt after a reload()
-            self._stats = TermStats.build(p.text for p in self.searcher.passages)
+            self._stats = TermStats.build(p.text for p in passages)
             self._stats_of = key
         return self._stats
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from evidence_finder.errors import BackendError, MissingDependencyError
 
@@ -46,3 +46,9 @@ class CrossEncoderReranker:
         """Indices into ``passages``, best first."""
         s = self.scores(question, passages)
         return sorted(range(len(passages)), key=lambda i: (-s[i], i))
+
+
+class Reranker(Protocol):
+    """Reorders the fused top: indices into ``passages``, best first, or None to keep the order."""
+
+    def rerank(self, question: str, passages: list[str]) -> list[int] | None: ...

@@ -32,7 +32,7 @@ from evidence_finder.ingest.load import SUPPORTED_EXTENSIONS
 from evidence_finder.models.embedders import Embedder
 from evidence_finder.retrieval.search import Filters, Searcher
 from evidence_finder.settings import Settings
-from evidence_finder.types import Answer, Passage
+from evidence_finder.types import Answer, IndexView, Passage
 from evidence_finder.ui.render import EvidenceItem, Turn
 
 log = logging.getLogger(__name__)
@@ -153,36 +153,24 @@ class Backend:
 
     def evidence(self, answer: Answer) -> list[EvidenceItem]:
         """Each citation with its document metadata and the text just around it."""
-        s = self.searcher()
+        view = answer.view or self.searcher().snapshot()  # the index state the answer came from
         items = []
         for c in answer.citations:
-            meta = s.metas.get(c.passage.doc_id)
-            before, after = self._neighbours(s, c.passage)
+            meta = view.meta(c.passage.doc_id)
+            before, after = self._neighbours(view, c.passage)
             items.append(EvidenceItem(c, meta, before, after))
         return items
 
     @staticmethod
-    def _neighbours(s: Searcher, p: Passage) -> tuple[str, str]:
+    def _neighbours(view: IndexView, p: Passage) -> tuple[str, str]:
         """Text of the running-text passages just before and after ``p`` in its document.
 
         Quotes and tables already come with their paragraph (``context``); units nested in
         the passage (its quotes, table captions) are skipped.
         """
-        i = s.by_id.get(p.id)
-        if i is None or p.kind != "passage":
+        if p.kind != "passage":
             return "", ""
-
-        def walk(step: int) -> Passage | None:
-            j = i + step
-            while 0 <= j < len(s.passages) and s.passages[j].doc_id == p.doc_id:
-                q = s.passages[j]
-                if q.kind == "passage" and (q.clean_start < p.clean_start if step < 0
-                                            else q.clean_end > p.clean_end):
-                    return q
-                j += step
-            return None
-
-        prev, nxt = walk(-1), walk(1)
+        prev, nxt = view.neighbours(p)
         before = _tail(_trim_overlap(prev.text, p.text), AROUND_CHARS) if prev else ""
         after = _head(_trim_overlap_start(p.text, nxt.text), AROUND_CHARS) if nxt else ""
         return before, after
@@ -194,8 +182,9 @@ class Backend:
             s = self.searcher()
         except NoIndexError:
             return {"docs": [], "sectors": [], "types": [], "kinds": [], "years": []}
-        metas = s.metas
-        kinds = sorted({p.kind for p in s.passages})
+        snap = s.snapshot()
+        metas = snap.metas
+        kinds = sorted({p.kind for p in snap.passages})
         return {
             "docs": sorted(((m.short_title or m.title, d) for d, m in metas.items()),
                            key=lambda x: x[0].lower()),
@@ -207,11 +196,12 @@ class Backend:
 
     def documents(self) -> list[DocumentRow]:
         s = self.searcher()
-        counts = Counter((p.doc_id, p.kind) for p in s.passages)
+        snap = s.snapshot()
+        counts = Counter((p.doc_id, p.kind) for p in snap.passages)
         rows = s.store.documents()
         uploads = self.uploads_dir.resolve()
         out = []
-        for doc_id, m in sorted(s.metas.items(), key=lambda x: x[1].title.lower()):
+        for doc_id, m in sorted(snap.metas.items(), key=lambda x: x[1].title.lower()):
             src = Path(rows.get(doc_id, {}).get("source_path", ""))
             out.append(DocumentRow(
                 doc_id, m.title, m.publisher, m.year, list(m.sectors), m.type, m.language,
@@ -285,7 +275,7 @@ class Backend:
         rows = s.store.documents()
         if doc_id not in rows:
             raise BadInputError(f"document {doc_id!r} is not in the index")
-        n = sum(1 for p in s.passages if p.doc_id == doc_id)
+        n = sum(1 for p in s.snapshot().passages if p.doc_id == doc_id)
         with self._write_lock, self._lock:  # after a running upload's ingest, not failing on it
             remove_document(s.store, doc_id, self.settings)
             src = Path(rows[doc_id]["source_path"])

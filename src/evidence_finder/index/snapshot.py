@@ -1,0 +1,155 @@
+"""Read side of the index: an immutable snapshot per index state, for searches and their callers.
+
+``IndexReader.load()`` reads the passage store and BM25 once and returns a
+:class:`Snapshot`; a search keeps the snapshot it started with, and everything that search
+returns (hits, the text around a cited passage) reads that same snapshot, so a reload in
+between never mixes two index states. Chroma's filter dialect lives here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from evidence_finder.index.bm25 import BM25Index
+from evidence_finder.index.store import IndexIdentity, IndexStore
+from evidence_finder.settings import ChromaSettings
+from evidence_finder.types import DocumentMeta, Filters, Passage
+
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def is_question_list(text: str) -> bool:
+    """A passage that is mostly questions: an interview guide or a questionnaire."""
+    sentences = [x for x in _SENTENCE_SPLIT.split(text) if len(x.split()) >= 3]
+    asked = sum(x.rstrip().endswith("?") for x in sentences)
+    return len(sentences) >= 2 and asked >= 0.5 * len(sentences)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a search reads of the index, swapped as a whole by ``IndexReader.load``."""
+
+    passages: list[Passage]
+    by_id: dict[str, int]
+    metas: dict[str, DocumentMeta]
+    bm25: BM25Index
+    bm25_rows: np.ndarray
+    vector_count: int
+    question_lists: frozenset[int] = frozenset()  # rows of passages that are mostly questions
+    collection: Any = field(default=None, repr=False, compare=False)
+
+    # ------------------------------------------------------------------ IndexView
+    def meta(self, doc_id: str) -> DocumentMeta | None:
+        return self.metas.get(doc_id)
+
+    def title(self, i: int) -> str:
+        meta = self.metas.get(self.passages[i].doc_id)
+        return meta.title if meta else self.passages[i].doc_id
+
+    def neighbours(self, passage: Passage) -> tuple[Passage | None, Passage | None]:
+        """The running-text passages just before and after ``passage`` in its document
+        (units nested in it, its quotes and table captions, are skipped)."""
+        i = self.by_id.get(passage.id)
+        if i is None or passage.kind != "passage":
+            return None, None
+
+        def walk(step: int) -> Passage | None:
+            j = i + step
+            while 0 <= j < len(self.passages) and self.passages[j].doc_id == passage.doc_id:
+                q = self.passages[j]
+                if q.kind == "passage" and (q.clean_start < passage.clean_start if step < 0
+                                            else q.clean_end > passage.clean_end):
+                    return q
+                j += step
+            return None
+
+        return walk(-1), walk(1)
+
+    # ------------------------------------------------------------------ queries
+    def allows(self, i: int, filters: Filters) -> bool:
+        p = self.passages[i]
+        return filters.allows(p, self.metas.get(p.doc_id))
+
+    def query_vectors(self, vector: np.ndarray, n: int, filters: Filters) -> tuple[list[int], list[float]]:
+        """Rows of the ``n`` passages whose best window is nearest ``vector``, best first,
+        with cosine similarities; filters apply in Chroma and again per unit."""
+        if not self.passages or self.collection is None:
+            return [], []
+        where = chroma_where(filters)
+        if filters.sectors or filters.speakers:  # unit-level: narrow Chroma to the documents
+            docs = sorted({p.doc_id for i, p in enumerate(self.passages) if self.allows(i, filters)})
+            if not docs:
+                return [], []
+            where = chroma_where(Filters(docs=docs, kinds=filters.kinds))
+        got = self.collection.query(
+            query_embeddings=[vector.tolist()], n_results=min(n * 4, max(self.vector_count, 1)),
+            where=where, include=["distances", "metadatas"],
+        )
+        best: dict[int, float] = {}
+        for vid, dist, md in zip(got["ids"][0], got["distances"][0], got["metadatas"][0]):
+            i = self.by_id.get((md or {}).get("passage_id", vid.split("#")[0]))
+            if i is None or i in best:  # results come best first: keep a passage's best window
+                continue
+            if self.allows(i, filters):
+                best[i] = 1.0 - float(dist)
+            if len(best) >= n:
+                break
+        return list(best), list(best.values())
+
+    def bm25_scores(self, query: str, n: int, filters: Filters) -> tuple[list[int], list[float]]:
+        """Rows of the ``n`` best BM25 passages for ``query`` (already analysed text), best first."""
+        scores = self.bm25.scores(query)
+        if not scores.size:
+            return [], []
+        rows = self.bm25_rows
+        if not filters.is_empty():
+            mask = np.array([r >= 0 and self.allows(int(r), filters) for r in rows])
+            scores = np.where(mask, scores, 0.0)
+        ranked = [int(t) for t in np.argsort(-scores)[:n] if scores[t] > 0 and rows[t] >= 0]
+        return [int(rows[t]) for t in ranked], [float(scores[t]) for t in ranked]
+
+
+class IndexReader:
+    """Opens an index for reading and loads snapshots of it."""
+
+    def __init__(self, index_dir: Path, identity: IndexIdentity, chroma: ChromaSettings) -> None:
+        self.store = IndexStore(Path(index_dir), identity, create=False, chroma=chroma)
+
+    @property
+    def dir(self) -> Path:
+        return self.store.dir
+
+    def load(self) -> Snapshot:
+        """Everything a search reads, built aside: callers swap it in as one value."""
+        passages = self.store.passages()
+        by_id = {p.id: i for i, p in enumerate(passages)}
+        bm25 = BM25Index.load(self.store.dir / "bm25")
+        return Snapshot(
+            passages=passages, by_id=by_id, metas=self.store.document_meta(), bm25=bm25,
+            bm25_rows=np.array([by_id.get(pid, -1) for pid in bm25.ids], dtype=np.int64),
+            vector_count=int(self.store.collection.count()),
+            question_lists=frozenset(i for i, p in enumerate(passages) if is_question_list(p.text)),
+            collection=self.store.collection,
+        )
+
+
+def chroma_where(filters: Filters) -> dict[str, Any] | None:
+    """Filters in Chroma's ``where`` dialect; unit-level sectors and speakers are checked
+    per unit after the query (a chapter's sector can differ from its document's)."""
+    clauses: list[dict[str, Any]] = []
+    if filters.docs:
+        clauses.append({"doc_id": {"$in": list(filters.docs)}})
+    if filters.kinds:
+        clauses.append({"kind": {"$in": list(filters.kinds)}})
+    if filters.types:
+        clauses.append({"type": {"$in": list(filters.types)}})
+    if filters.years:
+        clauses.append({"year": {"$in": [int(y) for y in filters.years]}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
