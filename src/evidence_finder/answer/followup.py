@@ -9,8 +9,10 @@ asks it to condense history and question (``prompts.condense_prompt``) and falls
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from evidence_finder.answer.extractive import QUESTION_FRAME
+from evidence_finder.ingest.facets import regions_named, sectors_named, strip_facets
 from evidence_finder.text.tokens import tokenize
 
 _WORD = re.compile(r"[^\W_][\w+’'-]*", re.U)
@@ -68,3 +70,39 @@ def carry_over_topic(question: str, history: list[tuple[str, str]] | None) -> st
         if not is_follow_up(previous):
             break
     return f"{question} {' '.join(carried)}".strip() if carried else question
+
+
+@dataclass(frozen=True)
+class FacetFollowUp:
+    """A follow-up that only changes a facet: the earlier question, asked again for it."""
+
+    question: str  # the earlier topic question without its own sector / region words
+    sectors: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+
+
+_FACET_FILLER = frozenset(
+    ["sector", "sectoren", "onderwijs", "education", "schools", "scholen", "school", "case", "geval",
+     "about", "regarding", "zit", "geldt", "same", "idem", "hetzelfde"]
+)
+
+
+def facet_follow_up(question: str, history: list[tuple[str, str]] | None) -> FacetFollowUp | None:
+    """'and in MBO?', 'en in het hoger onderwijs?', 'what about Flanders?' after a question:
+    the question that set the topic, for that sector or region instead.
+
+    Only when the follow-up names a sector or region and no new topic of its own;
+    earlier facet follow-ups are walked back to the question that set the topic."""
+    if not history or not is_follow_up(question):
+        return None
+    sectors, regions = sectors_named(question), regions_named(question)
+    if not (sectors or regions):
+        return None
+    rest = [w for w in topic_words(strip_facets(question)) if w.lower() not in _FACET_FILLER]
+    if rest:
+        return None  # a new topic word: not just another facet
+    for previous, _answer in reversed(history):
+        if not is_follow_up(previous):
+            base = strip_facets(previous)
+            return FacetFollowUp(base or previous, sectors, regions)
+    return None

@@ -49,6 +49,23 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "De vervolgvraag is zonder het taalmodel gecombineerd met het vorige onderwerp "
               "({reason}).",
     },
+    "role_barrier": {"en": "Barriers", "nl": "Belemmeringen"},
+    "role_enabler": {"en": "Success factors and what helps", "nl": "Succesfactoren en wat helpt"},
+    "role_outcome": {"en": "Outcomes and impact", "nl": "Opbrengsten en impact"},
+    "role_recommendation": {"en": "Recommendations", "nl": "Aanbevelingen"},
+    "role_figure": {"en": "Figures", "nl": "Cijfers"},
+    "role_description": {"en": "Other evidence", "nl": "Ander bewijs"},
+    "role_label_barrier": {"en": "Barrier", "nl": "Belemmering"},
+    "role_label_enabler": {"en": "Success factor", "nl": "Succesfactor"},
+    "role_label_outcome": {"en": "Outcome", "nl": "Opbrengst"},
+    "role_label_recommendation": {"en": "Recommendation", "nl": "Aanbeveling"},
+    "role_label_figure": {"en": "Figure", "nl": "Cijfer"},
+    "role_label_description": {"en": "Evidence", "nl": "Bewijs"},
+    "silent_reports": {
+        "en": "Nothing found on this in: {reports}.",
+        "nl": "Hierover niets gevonden in: {reports}.",
+    },
+    "filters_on": {"en": "Filters on: {filters}.", "nl": "Filters aan: {filters}."},
 }
 
 

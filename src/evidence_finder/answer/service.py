@@ -23,7 +23,7 @@ from evidence_finder.answer.extractive import (
     TermStats,
     abstained_answer,
 )
-from evidence_finder.answer.followup import carry_over_topic, is_follow_up
+from evidence_finder.answer.followup import carry_over_topic, facet_follow_up, is_follow_up
 from evidence_finder.answer.messages import msg
 from evidence_finder.answer.postprocess import postprocess
 from evidence_finder.answer.prompts import answer_prompt, condense_prompt
@@ -81,7 +81,14 @@ class AnswerService:
         q = clean_question(question)
         lang = detect_language(q)
         notices: list[str] = []
-        search_q = self._standalone(q, history, lang, notices)
+        facet = facet_follow_up(q, history)
+        if facet is not None:  # 'and in MBO?': the earlier question, for that sector
+            search_q = facet.question
+            base = filters or Filters()
+            filters = replace(base, sectors=list(facet.sectors) or base.sectors,
+                              regions=list(facet.regions) or base.regions)
+        else:
+            search_q = self._standalone(q, history, lang, notices)
         if mode == "quotes":
             quote_filters = replace(filters or Filters(), kinds=["quote"])
             result = self.searcher.search(search_q, k=max(k, 12), filters=quote_filters)
@@ -96,6 +103,8 @@ class AnswerService:
                 answer = self.composer().compose(search_q, result)
         answer.question = q
         answer.search_question = search_q
+        on = (filters or Filters()).describe()
+        answer.reading = f"{search_q} — {on}" if on else search_q
         answer.view = result.view  # the UI reads the text around citations from the same state
         answer.notices = notices + answer.notices
         answer.elapsed_ms = (time.perf_counter() - t0) * 1000

@@ -50,8 +50,16 @@ def load_questions(paths: list[Path]) -> list[dict[str, Any]]:
     return out
 
 
+BLIND = "blind.jsonl"  # scored once, on request (`evidence eval --questions evals/questions/blind.jsonl`)
+
+
 def default_question_files() -> list[Path]:
-    return sorted((EVALS_DIR / "questions").glob("*.jsonl"))
+    return sorted(p for p in (EVALS_DIR / "questions").glob("*.jsonl") if p.name != BLIND)
+
+
+def is_cross_report(q: dict[str, Any]) -> bool:
+    """A question whose gold evidence lies in two or more reports."""
+    return len({g["doc"] for g in q.get("gold", [])}) >= 2
 
 
 @dataclass
@@ -64,8 +72,11 @@ class EvalRun:
         """Named subsets of question indices: all, per split, per language, per kind."""
         g: dict[str, list[int]] = {"all": list(range(len(self.questions)))}
         for i, q in enumerate(self.questions):
-            for key in (f"split={q['split']}", f"lang={q['lang']}", f"kind={q['kind']}",
-                        f"split={q['split']},lang={q['lang']}"):
+            keys = [f"split={q['split']}", f"lang={q['lang']}", f"kind={q['kind']}",
+                    f"split={q['split']},lang={q['lang']}", f"split={q['split']},kind={q['kind']}"]
+            if is_cross_report(q):
+                keys += ["cross_report", f"split={q['split']},cross_report"]
+            for key in keys:
                 g.setdefault(key, []).append(i)
         return g
 
@@ -102,9 +113,12 @@ def to_markdown(run_: EvalRun, title: str = "Retrieval evaluation") -> str:
     table = run_.table()
     lines = [f"# {title}", ""]
     order = ["all"] + sorted(k for k in table if k.startswith("split=") and "," not in k)
-    order += sorted(k for k in table if k.startswith("split=") and "," in k)
+    order += sorted(k for k in table if k.startswith("split=") and ",lang=" in k)
     order += sorted(k for k in table if k.startswith("lang="))
     order += [f"kind={kd}" for kd in KINDS if f"kind={kd}" in table]
+    order += ["cross_report"] if "cross_report" in table else []
+    order += sorted(k for k in table if k.startswith("split=") and ",kind=" in k)
+    order += sorted(k for k in table if k.startswith("split=") and k.endswith(",cross_report"))
     lines.append("| questions | mode | n | " + " | ".join(REPORTED) + " |")
     lines.append("|---|---|---|" + "---|" * len(REPORTED))
     for name in order:

@@ -24,7 +24,7 @@ from typing import Any
 from evidence_finder.errors import BadInputError, EvidenceError
 from evidence_finder.index.bm25 import BM25Index
 from evidence_finder.index.store import IndexIdentity, IndexStore, chroma_metadata
-from evidence_finder.ingest.chunk import chunk_document
+from evidence_finder.ingest.chunk import ANNOTATION_VERSION, chunk_document
 from evidence_finder.ingest.clean import clean
 from evidence_finder.ingest.load import _check_path, iter_source_files, load_source
 from evidence_finder.ingest.structure import analyse
@@ -293,8 +293,10 @@ def _bm25_text(p: Passage, meta: DocumentMeta | None) -> str:
 
 
 def _file_hash(path: Path) -> str:
+    """The file's content hash, tagged with the annotation version (a new version of the
+    role/sector/speaker analysis re-analyses the document; its vectors are reused)."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
-    return h.hexdigest()
+    return f"{h.hexdigest()}:a{ANNOTATION_VERSION}"

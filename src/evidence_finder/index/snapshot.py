@@ -15,8 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from evidence_finder.errors import BadInputError
 from evidence_finder.index.bm25 import BM25Index
 from evidence_finder.index.store import IndexIdentity, IndexStore
+from evidence_finder.ingest.speakers import speaker_matches
 from evidence_finder.settings import ChromaSettings
 from evidence_finder.types import DocumentMeta, Filters, Passage
 
@@ -70,6 +72,61 @@ class Snapshot:
 
         return walk(-1), walk(1)
 
+    # ------------------------------------------------------------------ filters
+    def known_values(self) -> dict[str, list[str]]:
+        """Every value each filter can take in this index (for messages and the UI)."""
+        metas = self.metas.values()
+        return {
+            "document": sorted(self.metas),
+            "sector": sorted({s for m in metas for s in m.sectors} | {s for p in self.passages for s in p.sectors}),
+            "type": sorted({m.type for m in metas if m.type}),
+            "kind": sorted({p.kind for p in self.passages}),
+            "year": sorted({str(m.year) for m in metas if m.year}),
+            "speaker": sorted({p.speaker for p in self.passages if p.speaker}),
+            "region": sorted({m.region for m in metas if m.region}),
+        }
+
+    def resolve(self, filters: Filters) -> Filters:
+        """Filters with values matched case-insensitively to the index's own spelling
+        ('mbo' → 'MBO'); a value no document has is bad input, named with the known ones."""
+        if filters.is_empty():
+            return filters
+        known = self.known_values()
+
+        def match(name: str, values: list[str]) -> list[str]:
+            by_fold = {k.casefold(): k for k in known[name]}
+            out = []
+            for v in values:
+                hit = by_fold.get(str(v).strip().casefold())
+                if hit is None:
+                    plural = {"sector": "sectors", "type": "types", "kind": "kinds", "year": "years",
+                              "speaker": "speakers", "region": "regions", "document": "documents"}[name]
+                    raise BadInputError(
+                        f"no documents for {name} {str(v)!r}; known {plural}: "
+                        f"{', '.join(known[name]) or '(none)'}")
+                out.append(hit)
+            return out
+
+        return Filters(
+            docs=match("document", filters.docs), sectors=match("sector", filters.sectors),
+            types=match("type", filters.types), kinds=match("kind", filters.kinds),
+            years=[int(y) for y in match("year", [str(y) for y in filters.years])],
+            speakers=self._speakers(filters.speakers, known["speaker"]),
+            regions=match("region", filters.regions),
+        )
+
+    @staticmethod
+    def _speakers(wanted: list[str], known: list[str]) -> list[str]:
+        """Speaker roles matching each wanted one, in Dutch or English ('teachers' →
+        leerkracht, docent, leraar)."""
+        out: list[str] = []
+        for w in wanted:
+            hits = [k for k in known if speaker_matches(k, w)]
+            if not hits:
+                raise BadInputError(f"no quotes by speaker {w!r}; known speakers: {', '.join(known) or '(none)'}")
+            out += [h for h in hits if h not in out]
+        return out
+
     # ------------------------------------------------------------------ queries
     def allows(self, i: int, filters: Filters) -> bool:
         p = self.passages[i]
@@ -81,7 +138,7 @@ class Snapshot:
         if not self.passages or self.collection is None:
             return [], []
         where = chroma_where(filters)
-        if filters.sectors or filters.speakers:  # unit-level: narrow Chroma to the documents
+        if filters.sectors or filters.speakers or filters.regions:  # narrow Chroma to the documents
             docs = sorted({p.doc_id for i, p in enumerate(self.passages) if self.allows(i, filters)})
             if not docs:
                 return [], []

@@ -13,12 +13,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from evidence_finder.ingest.clean import CleanDoc
+from evidence_finder.ingest.facets import chapter_sectors, section_sectors
+from evidence_finder.ingest.roles import ROLES, passage_role_shares
 from evidence_finder.ingest.structure import Unit
 from evidence_finder.settings import ChunkSettings
 from evidence_finder.text.sentences import split_sentences
 from evidence_finder.types import Passage, content_hash
 
 CHUNKER_VERSION = "5"
+# What ingest adds to a unit besides its text and vectors (evidence roles, section sectors,
+# quote speakers). A change re-analyses every document on the next ingest; vectors are
+# reused because unit texts and ids do not change.
+ANNOTATION_VERSION = "2"
 
 @dataclass
 class _Item:
@@ -163,14 +169,20 @@ def windows(text: str, target_words: int) -> tuple[tuple[int, int], ...]:
 
 def _make(doc_id: str, doc: CleanDoc, kind: str, start: int, end: int, section: str,
           seen: dict[str, int], attribution: str = "", context: str = "",
-          window_words: int = 0) -> Passage:
+          window_words: int = 0, speaker: str = "", speaker_org: str = "",
+          chapters: dict[str, tuple[str, ...]] | None = None) -> Passage:
     text = doc.text[start:end]
     src_start, src_end = doc.source_span(start, end)
+    sentences = [text[s:e] for s, e in split_sentences(text)]
+    shares = passage_role_shares(sentences, section)
     return Passage(
         id=_passage_id(doc_id, kind, text, seen), doc_id=doc_id, kind=kind, text=text,
         char_start=src_start, char_end=src_end, clean_start=start, clean_end=end,
         section=section, page=doc.page_of(start), attribution=attribution, context=context,
         hash=content_hash(text), windows=windows(text, window_words),
+        roles=tuple(sorted(shares, key=lambda r: (-shares[r], ROLES.index(r)))),  # type: ignore[arg-type]
+        role_shares=tuple((r, round(x, 3)) for r, x in shares.items()),
+        sectors=section_sectors(section, chapters), speaker=speaker, speaker_org=speaker_org,
     )
 
 
@@ -178,19 +190,20 @@ def chunk_document(doc_id: str, doc: CleanDoc, units: list[Unit], cfg: ChunkSett
     """All citable units of one document: passages, then quotes and tables, in order."""
     seen: dict[str, int] = {}
     out: list[Passage] = []
+    chapters = chapter_sectors(doc.text)
     groups = _merge_small_groups(_items(doc, units, cfg), cfg.min_words)
     for group in groups:
         for items in _pack(group, cfg):
             first = next((x for x in items if not x.sticky), items[0])
             section = items[0].section if items[0].sticky else first.section
             out.append(_make(doc_id, doc, "passage", items[0].start, items[-1].end, section, seen,
-                             window_words=cfg.window_words))
-    out.extend(_special_units(doc_id, doc, units, seen, cfg))
+                             window_words=cfg.window_words, chapters=chapters))
+    out.extend(_special_units(doc_id, doc, units, seen, cfg, chapters))
     return out
 
 
 def _special_units(doc_id: str, doc: CleanDoc, units: Iterable[Unit], seen: dict[str, int],
-                   cfg: ChunkSettings) -> list[Passage]:
+                   cfg: ChunkSettings, chapters: dict[str, tuple[str, ...]]) -> list[Passage]:
     out = []
     for u in units:
         if u.kind == "quote" and _n_words(doc.text[u.start:u.end]) >= 6:
@@ -200,7 +213,9 @@ def _special_units(doc_id: str, doc: CleanDoc, units: Iterable[Unit], seen: dict
                         if e - u.start <= cfg.max_chars]
                 end = max(ends) if ends else _hard_split(doc, u.start, end, cfg.max_chars)[0][1]
             out.append(_make(doc_id, doc, "quote", u.start, end, u.section, seen,
-                             attribution=u.attribution, context=u.context))
+                             attribution=u.attribution, context=u.context,
+                             speaker=u.speaker, speaker_org=u.speaker_org, chapters=chapters))
         elif u.kind == "table":
-            out.append(_make(doc_id, doc, "table", u.start, u.end, u.section, seen, context=u.context))
+            out.append(_make(doc_id, doc, "table", u.start, u.end, u.section, seen, context=u.context,
+                             chapters=chapters))
     return out

@@ -21,6 +21,7 @@ from evidence_finder.models.embedders import Embedder, make_embedder
 from evidence_finder.retrieval import signals
 from evidence_finder.retrieval.abstain import AbstentionModel
 from evidence_finder.retrieval.fusion import ranked, rrf
+from evidence_finder.retrieval.intent import question_intent
 from evidence_finder.retrieval.llm_assist import LLMAssist
 from evidence_finder.retrieval.query import (
     MAX_QUESTION_CHARS,
@@ -36,7 +37,7 @@ from evidence_finder.retrieval.retrievers import (
     Ranking,
     feedback_terms,
 )
-from evidence_finder.retrieval.steps import PostStep, QuestionListPenalty, QuoteBoost
+from evidence_finder.retrieval.steps import PostStep, build_steps
 from evidence_finder.settings import Settings
 from evidence_finder.text.lang import detect_language
 from evidence_finder.text.tokens import tokenize
@@ -68,8 +69,7 @@ class Searcher:
                 cfg.cross_encoder, batch_size=settings.embedder.batch_size, threads=settings.embedder.threads)
         self.dense_retriever = DenseRetriever(self.embedder)
         self.lexical_retriever = LexicalRetriever()
-        self.steps: list[PostStep] = [QuestionListPenalty(cfg.question_list_penalty),
-                                      QuoteBoost(cfg.quote_boost)]
+        self.steps: list[PostStep] = build_steps(cfg)
         identity = IndexIdentity.from_settings(settings, self.embedder.id)
         self.reader = IndexReader(Path(index_dir or settings.resolved_index_dir), identity, settings.chroma)
         self.reload()
@@ -96,13 +96,14 @@ class Searcher:
         q = clean_question(question)
         lang = detect_language(q)
         return Query(q, lang, lexical_text(q, lang, self.settings.retrieval.glossary),
-                     filters or Filters(), mode)
+                     filters or Filters(), mode, frozenset(question_intent(q)))
 
     def search(self, question: str, k: int = 10, filters: Filters | None = None,
                mode: Mode = "hybrid") -> SearchResult:
         t0 = time.perf_counter()
-        query = self.query(question, filters, mode)
-        result = self._search(query, k, self._snap)  # one index state for the whole search
+        snap = self._snap  # one index state for the whole search
+        query = self.query(question, snap.resolve(filters or Filters()), mode)
+        result = self._search(query, k, snap)
         result.elapsed_ms = (time.perf_counter() - t0) * 1000
         log.debug("search %r: %d hits in %.1f ms", query.text[:60], len(result.hits), result.elapsed_ms)
         return result

@@ -273,3 +273,23 @@ def glossary_matches(question: str) -> list[tuple[str, str]]:
 def expand_english(question: str) -> str:
     """Dutch glossary terms for the English terms in ``question`` (longest match first)."""
     return " ".join(dict.fromkeys(dutch for _, dutch in glossary_matches(question)))
+
+
+def english_labels(dutch_text: str, weight: dict[str, float] | None = None, limit: int = 3) -> list[str]:
+    """English glossary phrases whose Dutch terms ``dutch_text`` uses, most telling first
+    (by ``weight`` of the Dutch stem, e.g. its IDF; else by phrase length): a short English
+    gist of a Dutch sentence ('administration', 'co-financing')."""
+    from evidence_finder.text.tokens import tokenize
+
+    tokens = set(tokenize(dutch_text))
+    scored: dict[str, float] = {}
+    seen_dutch: set[str] = set()
+    for english in _KEYS:
+        stems = [t for t in tokenize(GLOSSARY[english]) if t in tokens]
+        if not stems or english.isupper() or set(stems) <= seen_dutch:
+            continue
+        if set(tokenize(english)) == set(tokenize(GLOSSARY[english])):
+            continue  # 'project' → 'project': no translation, says nothing new
+        seen_dutch.update(stems)
+        scored[english] = max((weight or {}).get(t, float(len(english))) for t in stems)
+    return sorted(scored, key=lambda e: -scored[e])[:limit]

@@ -1,0 +1,84 @@
+"""Facets of a section: which education sector a chapter is about.
+
+A report about several sectors often has a chapter per sector ("1 Casus po - …",
+"Impact in het mbo"); a unit in such a chapter belongs to that sector, not to every sector
+of its document. Sector names are the manifest's canonical ones.
+"""
+
+from __future__ import annotations
+
+import re
+
+SECTOR_CUES: dict[str, re.Pattern[str]] = {
+    "PO": re.compile(r"\b(?:po|primair\s+onderwijs|basisonderwijs|basisscho\w*|primary\s+(?:education|schools?))\b", re.I),
+    "VO": re.compile(r"\b(?:vo|voortgezet\s+onderwijs|middelbare\s+scho\w*|secondary\s+(?:education|schools?))\b", re.I),
+    "MBO": re.compile(r"\b(?:mbo|middelbaar\s+beroepsonderwijs|vocational\s+education|vet)\b", re.I),
+    "HO": re.compile(r"\b(?:ho|hbo|wo|hoger\s+onderwijs|higher\s+education|universit\w*|hogeschol\w*)\b", re.I),
+    "adult education": re.compile(r"\b(?:ve|volwassenen(?:educatie|onderwijs)|adult\s+education)\b", re.I),
+    "teacher training": re.compile(r"\b(?:pabo'?s?|lerarenopleiding\w*|teacher\s+(?:training|education))\b", re.I),
+}
+
+
+def sectors_named(text: str) -> tuple[str, ...]:
+    """Canonical sectors a heading or question names, in ``SECTOR_CUES`` order."""
+    return tuple(s for s, rx in SECTOR_CUES.items() if rx.search(text))
+
+
+_CHAPTER_LINE = re.compile(r"^\s{0,2}(\d{1,2})\s+([A-ZÀ-Ý].{2,110})$", re.M)
+_QUESTION_WORD = re.compile(r"(?:wat|welke?|hoe|waarom|wie|waar|wanneer|what|which|how|why|who)\b", re.I)
+_SECTION_NUMBER = re.compile(r"^\s*(\d{1,2})(?:\.\d{1,2})*\.?\s")
+
+
+def chapter_sectors(text: str) -> dict[str, tuple[str, ...]]:
+    """Chapter number → sectors, from chapter title lines that name a sector
+    ('1 Casus po - Daltonschool …', '3 Impact in het mbo'): a title line is short, starts
+    with its number and a capital, and is no sentence."""
+    out: dict[str, tuple[str, ...]] = {}
+    for m in _CHAPTER_LINE.finditer(text):
+        title = m.group(2).strip()
+        if title.endswith((".", ",", ";", "?")) or len(title.split()) > 16 or _QUESTION_WORD.match(title):
+            continue  # a sentence, a list item or a research question, not a chapter title
+        named = sectors_named(title)
+        has_sections = re.search(rf"^\s{{0,2}}{m.group(1)}\.1\.?\s", text, re.M)
+        if named and has_sections and m.group(1) not in out:  # a chapter with numbered sections
+            out[m.group(1)] = named
+    return out
+
+
+def section_sectors(section_path: str, chapters: dict[str, tuple[str, ...]] | None = None) -> tuple[str, ...]:
+    """Sectors of a unit from its section path ('A > B > C'): the innermost heading that
+    names a sector decides; else the chapter its numbered section ('3.4 …') belongs to, when
+    that chapter's title names a sector; empty when neither does (the document's sectors apply)."""
+    headings = [h for h in section_path.split(" > ") if h.strip()]
+    for heading in reversed(headings):
+        named = sectors_named(heading)
+        if named:
+            return named
+    for heading in headings:
+        m = _SECTION_NUMBER.match(heading)
+        if m and chapters and m.group(1) in chapters:
+            return chapters[m.group(1)]
+    return ()
+
+
+REGION_CUES: dict[str, re.Pattern[str]] = {
+    "Flanders": re.compile(r"\b(?:vlaanderen|vlaams\w*|flanders|flemish|belgi\w*)\b", re.I),
+    "NL": re.compile(r"\b(?:nederland|netherlands)\b", re.I),
+}
+
+
+def regions_named(text: str) -> tuple[str, ...]:
+    """Canonical regions (the manifest's ``region`` values) a question names."""
+    return tuple(r for r, rx in REGION_CUES.items() if rx.search(text))
+
+
+_LEAD = r"(?:\b(?:in|at|for|within|bij|in\s+het|in\s+de|voor|van|het|de|the)\s+)*"
+
+
+def strip_facets(text: str) -> str:
+    """``text`` without its sector and region words (and the preposition before them):
+    'what hinders KA2 applications in teacher training' → 'what hinders KA2 applications'."""
+    for rx in (*SECTOR_CUES.values(), *REGION_CUES.values()):
+        text = re.sub(_LEAD + rx.pattern, " ", text, flags=re.I)
+    text = re.sub(r"\s+([?.!,])", r"\1", text)
+    return " ".join(text.split())

@@ -1,0 +1,165 @@
+"""Evidence roles on units, section sectors, filters per unit, facet follow-ups and findings
+answers (#14), on the fixture corpus and hand-built inputs."""
+
+from __future__ import annotations
+
+import pytest
+
+from answer_fixtures import searcher_fixture, service_fixture  # noqa: F401 - fixtures
+from evidence_finder.answer.followup import facet_follow_up
+from evidence_finder.answer.service import AnswerService
+from evidence_finder.errors import BadInputError
+from evidence_finder.index.snapshot import Snapshot
+from evidence_finder.ingest.facets import chapter_sectors, section_sectors, sectors_named, strip_facets
+from evidence_finder.retrieval.intent import question_intent
+from evidence_finder.retrieval.query import Query
+from evidence_finder.retrieval.search import Searcher
+from evidence_finder.retrieval.steps import ReportSpread, RoleWeight
+from evidence_finder.settings import Settings
+from evidence_finder.text.glossary import english_labels
+from evidence_finder.types import Filters, Passage
+from helpers.fakes import HashEmbedder
+
+KA2 = "Welke drempels zijn er bij een KA2-aanvraag?"
+
+
+# ---------------------------------------------------------------- sectors per section
+def test_sector_words_in_headings_and_questions() -> None:
+    assert sectors_named("1 Casus po - Daltonschool Koningin Emma") == ("PO",)
+    assert sectors_named("Impact in het middelbaar beroepsonderwijs") == ("MBO",)
+    assert sectors_named("what hinders KA2 applications in teacher training") == ("teacher training",)
+    assert sectors_named("Erasmus+ en eTwinning op scholen") == ()
+
+
+def test_a_section_takes_its_chapters_sector_when_its_own_heading_names_none() -> None:
+    text = ("Inleiding\n 1 Casus po - Daltonschool: Werken aan een profiel\n1.1 De projecten\n"
+            " 2 Casus mbo - ROC: Studiereis\n2.1 Het project\n3 Wat is de impact in het vo?\n3.1 x\n")
+    chapters = chapter_sectors(text)
+    assert chapters == {"1": ("PO",), "2": ("MBO",)}  # a research question is no chapter title
+    assert section_sectors("2.3 Ervaringen en impact", chapters) == ("MBO",)
+    assert section_sectors("2.3 Ervaringen > Studenten in het hbo", chapters) == ("HO",)  # innermost decides
+    assert section_sectors("6.1 Conclusies", chapters) == ()  # the document's sectors apply
+
+
+def test_strip_facets_keeps_the_topic() -> None:
+    assert strip_facets("what hinders KA2 applications in teacher training?") == "what hinders KA2 applications?"
+    assert strip_facets("Welke drempels ervaren pabo's bij KA2 in het mbo?") == "Welke drempels ervaren bij KA2?"
+
+
+# ---------------------------------------------------------------- units carry roles and sectors
+def test_units_carry_roles_shares_and_speakers(built_index: Settings, hash_embedder: HashEmbedder) -> None:
+    snap = Searcher(built_index, embedder=hash_embedder).snapshot()
+    ka2 = next(p for p in snap.passages if "grote drempel" in p.text and p.kind == "passage")
+    assert "barrier" in ka2.roles and 0 < ka2.role_share("barrier") < 1
+    assert abs(sum(x for _, x in ka2.role_shares) - 1.0) < 0.01
+    assert all(p.roles for p in snap.passages if p.text.strip())
+
+
+# ---------------------------------------------------------------- filters
+def test_filter_values_match_case_insensitively(built_index: Settings, hash_embedder: HashEmbedder) -> None:
+    s = Searcher(built_index, embedder=hash_embedder)
+    hits = s.search("stage buitenland", k=5, filters=Filters(sectors=["mbo"])).hits
+    assert hits and {h.passage.doc_id for h in hits} == {"factsheet_mbo.txt"}
+    assert s.search("stage", k=5, filters=Filters(regions=["flanders"])).hits[0].passage.doc_id == "english_note.md"
+
+
+@pytest.mark.parametrize(("filters", "message"), [
+    (Filters(sectors=["ZZZ"]), "no documents for sector 'ZZZ'; known sectors: HO, MBO, PO, VO, teacher training"),
+    (Filters(years=[1999]), "no documents for year '1999'; known years: 2020, 2021, 2023"),
+    (Filters(types=["thesis"]), "no documents for type 'thesis'; known types: factsheet, report"),
+])
+def test_a_filter_no_document_matches_is_named_with_the_known_values(
+        built_index: Settings, hash_embedder: HashEmbedder, filters: Filters, message: str) -> None:
+    s = Searcher(built_index, embedder=hash_embedder)
+    with pytest.raises(BadInputError) as exc:
+        s.search("stage", filters=filters)
+    assert str(exc.value) == message
+
+
+def test_sector_filter_applies_per_unit() -> None:
+    p = Passage("a", "d.txt", "passage", "x", 0, 1, 0, 1, section="3.1 x", sectors=("MBO",))
+    from evidence_finder.types import DocumentMeta
+
+    meta = DocumentMeta("d.txt", "D", sectors=("PO", "MBO", "HO"))
+    assert Filters(sectors=["MBO"]).allows(p, meta)
+    assert not Filters(sectors=["PO"]).allows(p, meta)  # the chapter is about MBO only
+    plain = Passage("b", "d.txt", "passage", "x", 0, 1, 0, 1)
+    assert Filters(sectors=["PO"]).allows(plain, meta)
+
+
+# ---------------------------------------------------------------- intents and post-steps
+@pytest.mark.parametrize(("question", "intent"), [
+    ("what hinders KA2 applications in teacher training", "barrier"),
+    ("Welke drempels ervaren pabo's bij KA2-aanvragen?", "barrier"),
+    ("What keeps teacher educators from going abroad?", "barrier"),
+    ("Welke succesfactoren noemen de scholen?", "enabler"),
+    ("What needs to be in place before teachers go abroad?", "enabler"),
+    ("Wat zeggen de verschillende onderzoeken over de impact op leerlingen?", "comparison"),
+    ("Hoeveel procent van de scholen doet mee?", "figure"),
+])
+def test_question_intents(question: str, intent: str) -> None:
+    assert intent in question_intent(question)
+
+
+def _snap(passages: list[Passage]) -> Snapshot:
+    import numpy as np
+
+    from evidence_finder.index.bm25 import BM25Index
+
+    return Snapshot(passages, {p.id: i for i, p in enumerate(passages)}, {},
+                    BM25Index.build([p.text for p in passages], [p.id for p in passages]),
+                    np.arange(len(passages)), len(passages))
+
+
+def _p(pid: str, doc: str, roles: dict[str, float]) -> Passage:
+    return Passage(pid, doc, "passage", pid, 0, 1, 0, 1, roles=tuple(roles), role_shares=tuple(roles.items()))
+
+
+def test_role_weight_lifts_units_in_the_asked_role_only_for_such_questions() -> None:
+    snap = _snap([_p("desc", "a", {"description": 1.0}), _p("bar", "a", {"barrier": 0.5, "description": 0.5})])
+    fused = {0: 1.0, 1: 0.9}
+    step = RoleWeight(boost=2.0, demote=0.0)
+    asked = Query("wat belemmert", "nl", "wat belemmert", intents=frozenset({"barrier"}))
+    assert step(asked, fused, snap) == {0: 1.0, 1: pytest.approx(1.8)}
+    plain = Query("wat is KA2", "nl", "wat is KA2")
+    assert step(plain, fused, snap) == fused
+
+
+def test_report_spread_lets_every_report_with_evidence_contribute() -> None:
+    snap = _snap([_p("a1", "A", {}), _p("a2", "A", {}), _p("a3", "A", {}), _p("b1", "B", {}), _p("c1", "C", {})])
+    fused = {0: 1.0, 1: 0.95, 2: 0.9, 3: 0.8, 4: 0.1}
+    q = Query("vergelijk de rapporten", "nl", "x", intents=frozenset({"comparison"}))
+    out = ReportSpread(floor=0.5)(q, fused, snap)
+    assert sorted(out, key=lambda i: -out[i]) == [0, 3, 1, 2, 4]  # C's best is far below: it stays out
+    assert ReportSpread(floor=0.5)(Query("x", "nl", "x"), fused, snap) == fused
+
+
+# ---------------------------------------------------------------- answers and follow-ups
+def test_facet_follow_up_reads_the_earlier_question_for_the_new_sector() -> None:
+    history = [("what hinders KA2 applications in teacher training", "…")]
+    fu = facet_follow_up("and in MBO?", history)
+    assert fu is not None and (fu.question, fu.sectors) == ("what hinders KA2 applications", ("MBO",))
+    assert facet_follow_up("en voor het hoger onderwijs?", history + [("and in MBO?", "…")]).sectors == ("HO",)  # type: ignore[union-attr]
+    assert facet_follow_up("what about Flanders?", history).regions == ("Flanders",)  # type: ignore[union-attr]
+    assert facet_follow_up("and the costs in MBO?", history) is None  # a new topic word
+    assert facet_follow_up("and in MBO?", None) is None
+
+
+def test_and_in_mbo_answers_the_same_question_with_mbo_evidence(service: AnswerService) -> None:
+    first = service.ask(KA2)
+    second = service.ask("En in het mbo?", history=[(KA2, first.text)])
+    assert second.reading == f"{KA2} — sector: MBO"
+    assert second.citations and all(c.passage.doc_id == "factsheet_mbo.txt" for c in second.citations)
+    assert {c.passage.doc_id for c in first.citations} != {c.passage.doc_id for c in second.citations}
+
+
+def test_english_findings_carry_an_english_label_and_the_dutch_sentence(service: AnswerService) -> None:
+    a = service.ask("What hinders KA2 applications?")
+    first = next(line for line in a.text.splitlines() if line.startswith("- "))
+    assert first.startswith("- Barrier — ") and "(Pabo-rapport): Specifiek voor KA2 geldt" in first
+    assert a.text.splitlines()[0] == "**Barriers**"
+
+
+def test_english_labels_come_from_the_glossary() -> None:
+    labels = english_labels("De omvangrijke administratie bij de aanvraag en de cofinanciering.")
+    assert "co-financing" in labels and ("application" in labels or "applications" in labels)
