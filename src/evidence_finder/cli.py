@@ -278,6 +278,7 @@ def eval_(
     if answers:
         table, answer_failures = _answer_checks(searcher, qs)
         md += "\n" + table
+    md += "\n" + _annotation_report()
     reports = runner.EVALS_DIR / "reports"
     reports.mkdir(parents=True, exist_ok=True)
     (reports / f"{report_name}.md").write_text(md, encoding="utf-8")
@@ -291,6 +292,18 @@ def eval_(
         if failures:
             raise typer.Exit(1)
         typer.echo("eval gate: passed")
+
+
+def _annotation_report() -> str:
+    """Evidence-role and quote-speaker precision/recall on the hand labels (when present)."""
+    from evidence_finder.evaluation import roles, speakers
+
+    parts = []
+    if roles.LABELS.is_file():
+        parts.append(roles.to_markdown(roles.role_scores()))
+    if speakers.LABELS.is_file() and speakers.CORPUS.is_dir():
+        parts.append(speakers.to_markdown(speakers.speaker_scores()))
+    return "\n".join(parts)
 
 
 def _answer_checks(searcher: Any, qs: list[dict[str, Any]]) -> tuple[str, list[str]]:
@@ -311,6 +324,13 @@ def _answer_checks(searcher: Any, qs: list[dict[str, Any]]) -> tuple[str, list[s
     lines = ["## Answer checks (`evidence ask`, extractive)", "",
              "| metric | value |", "|---|---|"]
     lines += [f"| {k} | {v:.3f} |" for k, v in summary.items()]
+    groups: dict[str, list[int]] = {}
+    for i, q in enumerate(qs):
+        if q["gold"]:
+            for key in (f"split={q['split']}", f"split={q['split']},kind={q['kind']}"):
+                groups.setdefault(key, []).append(i)
+    lines += [f"| gold_coverage {g} | {checks.summarise_checks([rows[i] for i in idx])['gold_coverage']:.3f} |"
+              for g, idx in sorted(groups.items())]
     lines += [f"| latency p50 ms | {lat[len(lat) // 2]:.1f} |",
               f"| latency p95 ms | {lat[min(len(lat) - 1, int(0.95 * len(lat)))]:.1f} |", ""]
     failures = []

@@ -124,6 +124,9 @@ class RetrievalSettings(Section):
     report_spread_always: bool = Field(
         False, description="Merge per-report lists for every question, not only for those that ask "
         "across reports.")
+    report_decay: float = Field(
+        1.0, description="Every question: each higher-ranked unit of the same report damps a unit's "
+        "score by this factor (a gentle spread over reports); 1 = off.")
     report_spread_depth: int = Field(
         30, description="Fused candidates that the per-report merge draws from.")
 

@@ -125,6 +125,20 @@ def test_sector_filter_changes_the_results(page: Any) -> None:
     assert evidence_doc_ids(page) == {"factsheet_mbo.txt"}
 
 
+def test_and_in_mbo_follow_up_cites_mbo_evidence(page: Any) -> None:
+    """The brief's example, then a follow-up that changes only the sector: the second answer
+    answers the same question for MBO, cites MBO evidence, and says how it read the question."""
+    first = ask(page, KA2_QUESTION)
+    assert "rapport_pabo.txt" in evidence_doc_ids(page)
+    assert first.locator(".ef-answer").inner_text().startswith("Barriers") or \
+        "Barrier" in first.locator(".ef-answer").inner_text()
+    second = ask(page, "and in MBO?")
+    assert evidence_doc_ids(page) == {"factsheet_mbo.txt"}
+    reading = second.locator(".ef-reading").inner_text()
+    assert "what hinders KA2 applications" in reading and "sector: MBO" in reading
+    page.screenshot(path=str(ARTIFACTS / "follow-up-mbo.png"), full_page=True)
+
+
 def test_export_markdown_and_csv(page: Any) -> None:
     ask(page, KA2_QUESTION)
     page.wait_for_selector("#ef-export-md:not([disabled])")

@@ -125,6 +125,25 @@ class ReportSpread:
                 for r, i in enumerate(merged + rest)}
 
 
+class ReportDecay:
+    """A gentle spread over reports for every question: each unit ranked above from the same
+    report damps the next by ``decay`` (1 = off), so one long report cannot fill the list."""
+
+    def __init__(self, decay: float) -> None:
+        self.decay = decay
+
+    def __call__(self, query: Query, fused: dict[int, float], snap: Snapshot) -> dict[int, float]:
+        if self.decay >= 1.0 or not fused:
+            return fused
+        seen: dict[str, int] = {}
+        out = {}
+        for i in sorted(fused, key=lambda i: -fused[i]):
+            doc = snap.passages[i].doc_id
+            out[i] = fused[i] * self.decay ** seen.get(doc, 0)
+            seen[doc] = seen.get(doc, 0) + 1
+        return out
+
+
 def build_steps(cfg: RetrievalSettings) -> list[PostStep]:
     """The post-fusion steps in the order they apply, with their settings."""
     return [
@@ -132,4 +151,5 @@ def build_steps(cfg: RetrievalSettings) -> list[PostStep]:
         SpeakerBoost(cfg.speaker_boost),
         RoleWeight(cfg.role_boost, cfg.boilerplate_demote, cfg.role_pair, tuple(cfg.role_intents)),
         ReportSpread(cfg.report_spread, cfg.report_spread_depth, cfg.report_spread_always),
+        ReportDecay(cfg.report_decay),
     ]

@@ -70,6 +70,7 @@ a.ef-cite:hover { text-decoration: underline; }
 a.ef-chip { font-weight: 500; font-size: 0.82rem; border: 1px solid var(--border-color-primary);
   border-radius: 999px; padding: 2px 10px; background: var(--background-fill-secondary); }
 .ef-foot { margin-top: 8px; font-size: 0.78rem; color: var(--body-text-color-subdued); }
+.ef-reading { color: #374151; font-size: 0.92em; margin-bottom: 6px; }
 .ef-notice { background: #eef5ff; border-left: 3px solid #3b82f6; padding: 6px 10px; margin-bottom: 8px;
   border-radius: 4px; font-size: 0.9rem; }
 .ef-abstain { background: #fff7e6; border-left: 3px solid #f59e0b; padding: 6px 10px; margin-bottom: 8px;

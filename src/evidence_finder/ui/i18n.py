@@ -56,6 +56,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "you": ("U", "You"),
     "assistant": ("Evidence Finder", "Evidence Finder"),
     "thinking": ("Bezig met zoeken …", "Searching …"),
+    "read_as": ("Gelezen als", "Read as"),
     "chat_empty": (
         "Stel hieronder een vraag of kies een voorbeeldvraag. Elk antwoord verwijst met [n] naar "
         "de passages waarop het steunt.",

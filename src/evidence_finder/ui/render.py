@@ -125,6 +125,9 @@ def _turn_body(turn: Turn, i: int, lang: str) -> str:
             return f'<div class="ef-answer ef-streaming">{answer_html(turn.partial, i, set())}</div>'
         return f'<div class="ef-thinking">{esc(t("thinking", lang))}</div>'
     out = []
+    if a.reading and a.reading != turn.question:  # a follow-up or a filter: say how it was read
+        out.append(f'<div class="ef-reading" role="status">{esc(t("read_as", lang))}: '
+                   f"<em>{esc(a.reading)}</em></div>")
     for notice in a.notices:
         out.append(f'<div class="ef-notice" role="status">{esc(notice)}</div>')
     if a.abstained:
