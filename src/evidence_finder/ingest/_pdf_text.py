@@ -5,7 +5,8 @@ columns of a multi-column page. Here the lines of a page are grouped into *bands
 sharing a baseline), consecutive bands that share a vertical gutter form a *region*, and a
 multi-column region is read column by column; everything else is read top to bottom.
 Line breaks are kept; a blank line marks a vertical gap wider than the page's usual line gap
-(a paragraph break). Hyphenation, running headers and footers are left to the cleaner.
+(a paragraph break). Text a reader cannot see (white on a white page, 2 pt or smaller) is
+dropped. Hyphenation, running headers and footers are left to the cleaner.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 import pymupdf
 
 from evidence_finder.errors import CorruptFileError, EmptyDocumentError
+from evidence_finder.ingest._hidden import MAX_INVISIBLE_PT, near_white
 
 _FLAGS = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP  # ligatures expanded
 MIN_GUTTER_FRAC = 0.025  # of the page's text width
@@ -69,18 +71,62 @@ class _Row:
 
 
 def page_lines(page: pymupdf.Page) -> tuple[list[Line], list[Line]]:
-    """(horizontal lines, other lines) of a page, whitespace-only lines dropped."""
+    """(horizontal lines, other lines) of a page, whitespace-only lines and invisible spans dropped."""
     flat: list[Line] = []
     rotated: list[Line] = []
+    backdrop = _Backdrop(page)
     for block in page.get_text("dict", flags=_FLAGS)["blocks"]:
         for ln in block.get("lines", ()):
-            text = "".join(span["text"] for span in ln["spans"])
+            spans = [sp for sp in ln["spans"] if not _invisible(sp, backdrop)]
+            text = "".join(span["text"] for span in spans)
             if not text.strip():
                 continue
-            x0, y0, x1, y1 = ln["bbox"]
+            if len(spans) == len(ln["spans"]):
+                x0, y0, x1, y1 = ln["bbox"]
+            else:
+                x0, y0 = min(sp["bbox"][0] for sp in spans), min(sp["bbox"][1] for sp in spans)
+                x1, y1 = max(sp["bbox"][2] for sp in spans), max(sp["bbox"][3] for sp in spans)
             line = Line(x0, y0, x1, y1, text)
             (flat if abs(ln["dir"][1]) < 0.1 and ln["dir"][0] > 0 else rotated).append(line)
     return flat, rotated
+
+
+class _Backdrop:
+    """Filled shapes and images of a page, looked up only when white text needs a background."""
+
+    def __init__(self, page: pymupdf.Page) -> None:
+        self.page = page
+        self._dark: list[pymupdf.Rect] | None = None
+
+    def dark_under(self, bbox: tuple[float, float, float, float]) -> bool:
+        if self._dark is None:
+            self._dark = [pymupdf.Rect(info["bbox"]) for info in self.page.get_image_info()]
+            for d in self.page.get_drawings():
+                fill = d.get("fill")
+                if fill and not near_white(_rgb(fill)) and d.get("fill_opacity", 1) > 0.2:
+                    self._dark.append(pymupdf.Rect(d["rect"]))
+        r = pymupdf.Rect(bbox)
+        centre = pymupdf.Point((r.x0 + r.x1) / 2, (r.y0 + r.y1) / 2)
+        return any(centre in rect for rect in self._dark)
+
+
+def _rgb(colour: tuple[float, ...]) -> int:
+    if len(colour) == 1:  # grey
+        colour = (colour[0],) * 3
+    elif len(colour) == 4:  # CMYK
+        c, m, y, k = colour
+        colour = ((1 - c) * (1 - k), (1 - m) * (1 - k), (1 - y) * (1 - k))
+    r, g, b = (max(0, min(255, round(v * 255))) for v in colour[:3])
+    return (r << 16) | (g << 8) | b
+
+
+def _invisible(span: dict, backdrop: _Backdrop) -> bool:
+    """Text 2 pt or smaller, or white where nothing dark is drawn behind it."""
+    if not span["text"].strip():
+        return False
+    if span.get("size", 12) <= MAX_INVISIBLE_PT:
+        return True
+    return near_white(int(span.get("color", 0))) and not backdrop.dark_under(span["bbox"])
 
 
 def _bands(lines: list[Line]) -> list[_Band]:

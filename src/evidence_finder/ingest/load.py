@@ -25,6 +25,7 @@ from evidence_finder.errors import (
     FileTooLargeError,
     UnsupportedFileError,
 )
+from evidence_finder.ingest._hidden import drop_hidden_docx_runs
 from evidence_finder.types import SourceText
 
 SUPPORTED_EXTENSIONS = (".txt", ".md", ".pdf", ".docx", ".html", ".htm")
@@ -237,6 +238,8 @@ def _read_docx(path: Path, data: bytes, max_bytes: int) -> str:
 
     try:
         document = docx.Document(io.BytesIO(data))
+        # hidden and near-invisible runs are what injected text hides in: never evidence
+        drop_hidden_docx_runs(document.element.body, document.styles.element)
         blocks = _docx_blocks(document)
     except Exception as exc:  # python-docx raises KeyError, ValueError, lxml errors, ...
         raise CorruptFileError(
