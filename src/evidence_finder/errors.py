@@ -58,3 +58,7 @@ class MissingDependencyError(EvidenceError):
 
 class BackendError(EvidenceError):
     """An external backend (LLM endpoint, embedding service) failed."""
+
+
+class IndexWriteError(EvidenceError):
+    """The index directory cannot be written (read-only, no permission, disk full)."""

@@ -24,9 +24,11 @@ from typing import Any
 from evidence_finder.errors import BadInputError, EvidenceError
 from evidence_finder.index.bm25 import BM25Index
 from evidence_finder.index.store import IndexIdentity, IndexStore, chroma_metadata
+from evidence_finder.index.write_errors import storage_errors
 from evidence_finder.ingest.chunk import chunk_document
 from evidence_finder.ingest.clean import clean
 from evidence_finder.ingest.load import _check_path, iter_source_files, load_source
+from evidence_finder.ingest.paths import display_path
 from evidence_finder.ingest.structure import analyse
 from evidence_finder.models.embedders import CachedEmbedder, Embedder, LazyEmbedder
 from evidence_finder.settings import Settings
@@ -57,7 +59,8 @@ class IngestReport:
             f"embedded: {self.embedded} new or changed units",
             f"skipped: {len(self.skipped)}",
         ]
-        lines += [f"  - {path}: {reason}" for path, reason in self.skipped]
+        # display_path: a newline in a file name must not forge a line of this summary
+        lines += [f"  - {display_path(path)}: {display_path(reason)}" for path, reason in self.skipped]
         lines.append(f"seconds: {self.seconds:.1f}")
         return "\n".join(lines)
 
@@ -132,17 +135,20 @@ def index_lock(index_dir: Path) -> Iterator[None]:
 
 def ingest(paths: list[Path], settings: Settings, *, index_dir: Path | None = None,
            embedder: Embedder | None = None, progress: Progress | None = None,
-           prune: bool = True) -> IngestReport:
-    """Build or update the index from ``paths`` (files or directories)."""
+           prune: bool = True, follow_links: bool = False) -> IngestReport:
+    """Build or update the index from ``paths`` (files or directories).
+
+    Links inside a directory that lead out of it are followed only with ``follow_links``.
+    """
     t0 = time.perf_counter()
     index_dir = Path(index_dir or settings.resolved_index_dir)
     report = IngestReport()
-    files, skipped = iter_source_files([Path(p) for p in paths])
-    report.skipped.extend((str(p), reason) for p, reason in skipped)
+    files, skipped = iter_source_files([Path(p) for p in paths], follow_links=follow_links)
+    report.skipped.extend((display_path(p), reason) for p, reason in skipped)
     if embedder is None:  # loaded only if some text is neither indexed nor cached
         embedder = CachedEmbedder(LazyEmbedder(settings), settings.data_dir / "cache" / "vectors.sqlite3")
     identity = IndexIdentity.from_settings(settings, embedder.id)
-    with index_lock(index_dir):
+    with storage_errors(index_dir), index_lock(index_dir):
         store = IndexStore(index_dir, identity, create=True, chroma=settings.chroma)
         try:
             _run(store, files, [Path(p) for p in paths], settings, embedder, report, progress, prune)
@@ -180,7 +186,7 @@ def _run(store: IndexStore, files: list[Path], roots: list[Path], settings: Sett
             meta = document_meta(path, text, manifests[path.parent])
             work.append((path, file_hash, meta, passages))
         except EvidenceError as exc:
-            report.skipped.append((str(path), str(exc)))
+            report.skipped.append((display_path(path), str(exc)))
     _embed_and_store(store, work, settings, embedder, report, progress)
     if prune:
         report.removed = _remove_deleted(store, files, roots)

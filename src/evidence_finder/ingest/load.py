@@ -26,6 +26,7 @@ from evidence_finder.errors import (
     UnsupportedFileError,
 )
 from evidence_finder.ingest._hidden import drop_hidden_docx_runs
+from evidence_finder.ingest.paths import name_problem, outside_link, resolve_problem, walk_errors
 from evidence_finder.types import SourceText
 
 SUPPORTED_EXTENSIONS = (".txt", ".md", ".pdf", ".docx", ".html", ".htm")
@@ -277,6 +278,10 @@ def _read_html(path: Path, data: bytes) -> str:
 def _check_path(path: Path, max_bytes: int) -> int:
     """Validate path, extension and size before reading; returns the size in bytes."""
     name = _name(path)
+    if path.is_symlink():
+        real, why = resolve_problem(path)
+        if real is None:
+            raise BadInputError(f"{name} {why}.")
     if not path.exists():
         raise BadInputError(f"{name} does not exist. Check the path and try again.")
     if path.is_dir():
@@ -298,6 +303,13 @@ def _check_path(path: Path, max_bytes: int) -> int:
         )
     if size == 0:
         raise EmptyDocumentError(f"{name} is empty (0 bytes).")
+    try:
+        with path.open("rb") as fh:  # unreadable: reported now, not as a traceback mid-ingest
+            fh.read(1)
+    except OSError as exc:
+        raise BadInputError(
+            f"{name} cannot be read: {exc.strerror or exc}. Check its permissions."
+        ) from exc
     return size
 
 
@@ -339,34 +351,50 @@ def _ignored(name: str) -> bool:
     return low.startswith((".", "~$")) or low in IGNORED_NAMES
 
 
-def _walk(root: Path) -> list[Path]:
+def _walk(root: Path, skipped: list[tuple[Path, str]]) -> list[Path]:
     found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root):
+    for dirpath, dirnames, filenames in os.walk(root, onerror=walk_errors(skipped)):  # type: ignore[arg-type]
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         found.extend(Path(dirpath) / f for f in sorted(filenames) if not _ignored(f))
     return found
 
 
-def iter_source_files(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
+def iter_source_files(paths: list[Path], *, follow_links: bool = False
+                      ) -> tuple[list[Path], list[tuple[Path, str]]]:
     """Expand files and directories into loadable files, and the paths skipped with why.
 
     Directories are searched recursively in sorted order, skipping hidden entries, Office
     lock files (``~$...``) and names like ``manifest.toml`` / ``README``. Files named
-    explicitly are kept even if hidden. Duplicates are dropped.
+    explicitly are kept even if hidden. Duplicates are dropped. A path that cannot be used
+    (symlink loop, broken link, name that is not UTF-8, unreadable directory) is skipped with
+    the reason; a link found in a directory that leads outside it is followed only with
+    ``follow_links``.
     """
     files: list[Path] = []
     skipped: list[tuple[Path, str]] = []
     seen: set[Path] = set()
     for raw in paths:
         path = Path(raw)
-        if not path.exists():
+        if not path.exists() and not path.is_symlink():
             skipped.append((path, "does not exist"))
             continue
-        for f in _walk(path) if path.is_dir() else [path]:
-            key = f.resolve()
-            if key in seen:
+        real_root, why = resolve_problem(path)
+        if real_root is None:
+            skipped.append((path, why or "cannot be accessed"))
+            continue
+        walked = path.is_dir()
+        for f in _walk(path, skipped) if walked else [path]:
+            why = name_problem(f)
+            real, loop = resolve_problem(f)
+            why = why or loop
+            if real is not None and walked and not follow_links:
+                why = why or outside_link(f, real, real_root)
+            if why or real is None:
+                skipped.append((f, why or "cannot be accessed"))
                 continue
-            seen.add(key)
+            if real in seen:
+                continue
+            seen.add(real)
             ext = f.suffix.lower()
             if not f.is_file():
                 skipped.append((f, "is not a regular file"))
