@@ -23,12 +23,13 @@ from typing import Any
 
 from evidence_finder.errors import BadInputError, EvidenceError
 from evidence_finder.index.bm25 import BM25Index
+from evidence_finder.index.identity import IdentityGuard
 from evidence_finder.index.store import IndexIdentity, IndexStore, chroma_metadata
 from evidence_finder.index.write_errors import storage_errors
 from evidence_finder.ingest.chunk import chunk_document
 from evidence_finder.ingest.clean import clean
 from evidence_finder.ingest.load import _check_path, iter_source_files, load_source
-from evidence_finder.ingest.paths import display_path
+from evidence_finder.ingest.paths import display_path, doc_id_for
 from evidence_finder.ingest.structure import analyse
 from evidence_finder.models.embedders import CachedEmbedder, Embedder, LazyEmbedder
 from evidence_finder.settings import Settings
@@ -76,10 +77,11 @@ def load_manifest(directory: Path) -> dict[str, dict[str, Any]]:
 
 
 def document_meta(path: Path, passages_text: str, manifest: dict[str, dict[str, Any]]) -> DocumentMeta:
-    entry = manifest.get(path.name, {})
+    doc_id = doc_id_for(path)
+    entry = manifest.get(path.name) or manifest.get(doc_id) or {}
     title = entry.get("title") or _guess_title(passages_text) or path.stem
     return DocumentMeta(
-        doc_id=path.name, title=title, publisher=entry.get("publisher", ""),
+        doc_id=doc_id, title=title, publisher=entry.get("publisher", ""),
         commissioned_by=entry.get("commissioned_by", ""), year=entry.get("year"),
         region=entry.get("region", ""), sectors=tuple(entry.get("sectors", ())),
         type=entry.get("type", "report"), language=entry.get("language", "nl"),
@@ -113,7 +115,7 @@ def chunk_file(path: Path, settings: Settings) -> tuple[str, list[Passage]]:
     if not doc.text.strip():
         raise BadInputError(f"{path.name!r} has no text left after cleaning")
     units = analyse(doc)
-    return doc.text, chunk_document(path.name, doc, units, settings.chunking)
+    return doc.text, chunk_document(doc_id_for(path), doc, units, settings.chunking)
 
 
 @contextmanager
@@ -164,6 +166,7 @@ def _run(store: IndexStore, files: list[Path], roots: list[Path], settings: Sett
             or store.vectors_moved() or store.vectors_lost()):
         store.clear()  # another embedder, chunker or vector store, or lost vectors: rebuild all
     known = store.documents()
+    identities = IdentityGuard(known)
     work: list[tuple[Path, str, DocumentMeta, list[Passage]]] = []
     manifests: dict[Path, dict[str, dict[str, Any]]] = {}
     for path in files:
@@ -171,12 +174,7 @@ def _run(store: IndexStore, files: list[Path], roots: list[Path], settings: Sett
             # size, type and emptiness before hashing: a 200 MB file is refused unread
             _check_path(path, settings.max_file_mb * 1024 * 1024)
             file_hash = _file_hash(path)
-            prior = known.get(path.name)
-            if prior and prior["source_path"] != str(path.resolve()) and Path(prior["source_path"]).exists():
-                raise BadInputError(
-                    f"{path.name!r}: a document with this name is already indexed from "
-                    f"{prior['source_path']!r}; rename the file (the file name is the document id)"
-                )
+            prior = known.get(identities.claim(path, file_hash))
             if prior and prior["file_hash"] == file_hash:
                 report.unchanged += 1
                 continue

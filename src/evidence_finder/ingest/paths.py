@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import unicodedata
 from pathlib import Path
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -60,3 +61,9 @@ def walk_errors(skipped: list[tuple[Path, str]]) -> object:
         where = Path(exc.filename) if exc.filename else Path("?")
         skipped.append((where, f"directory cannot be read: {exc.strerror or exc}"))
     return record
+
+
+def doc_id_for(path: Path) -> str:
+    """The document id of a file: its name in Unicode NFC, so that a name typed on macOS
+    (decomposed "é") and the same name typed elsewhere are one document, not two."""
+    return unicodedata.normalize("NFC", path.name)
