@@ -62,3 +62,7 @@ class BackendError(EvidenceError):
 
 class IndexWriteError(EvidenceError):
     """The index directory cannot be written (read-only, no permission, disk full)."""
+
+
+class ParseLimitError(BadInputError):
+    """Parsing a document went over a limit (memory, time, pages, characters)."""

@@ -28,9 +28,10 @@ from evidence_finder.index.store import IndexIdentity, IndexStore, chroma_metada
 from evidence_finder.index.write_errors import storage_errors
 from evidence_finder.ingest.chunk import chunk_document
 from evidence_finder.ingest.clean import clean
-from evidence_finder.ingest.load import _check_path, iter_source_files, load_source
+from evidence_finder.ingest.load import _check_path, iter_source_files
 from evidence_finder.ingest.paths import display_path, doc_id_for
 from evidence_finder.ingest.structure import analyse
+from evidence_finder.ingest.worker import load_limited
 from evidence_finder.models.embedders import CachedEmbedder, Embedder, LazyEmbedder
 from evidence_finder.settings import Settings
 from evidence_finder.types import DocumentMeta, Passage
@@ -110,7 +111,7 @@ def embed_text(p: Passage, meta: DocumentMeta, with_context: bool, text: str | N
 
 def chunk_file(path: Path, settings: Settings) -> tuple[str, list[Passage]]:
     """Load, clean, structure and chunk one file; returns (cleaned text, units)."""
-    source = load_source(path, settings.max_file_mb * 1024 * 1024)
+    source = load_limited(path, settings.max_file_mb * 1024 * 1024, settings.parse)
     doc = clean(source)
     if not doc.text.strip():
         raise BadInputError(f"{path.name!r} has no text left after cleaning")

@@ -20,8 +20,9 @@ from pathlib import Path
 
 import pymupdf
 
-from evidence_finder.errors import CorruptFileError, EmptyDocumentError
+from evidence_finder.errors import CorruptFileError, EmptyDocumentError, ParseLimitError
 from evidence_finder.ingest._hidden import MAX_INVISIBLE_PT, near_white
+from evidence_finder.settings import ParseSettings
 
 _FLAGS = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP  # ligatures expanded
 MIN_GUTTER_FRAC = 0.025  # of the page's text width
@@ -281,6 +282,8 @@ def _open(path: Path, data: bytes) -> pymupdf.Document:
     try:
         doc = pymupdf.open(stream=data, filetype="pdf")
     except Exception as exc:  # MuPDF raises FileDataError, RuntimeError, ValueError, ...
+        if _out_of_memory(exc):
+            raise MemoryError(str(exc)) from exc
         raise CorruptFileError(
             f"{name} is a damaged PDF that cannot be opened ({exc}). "
             "Re-download or re-export it and try again."
@@ -297,9 +300,14 @@ def _open(path: Path, data: bytes) -> pymupdf.Document:
     return doc
 
 
-def read_pdf(path: Path, data: bytes) -> tuple[str, tuple[int, ...]]:
-    """(text, page_starts) of a PDF; pages joined with "\\n"."""
+def read_pdf(path: Path, data: bytes, limits: ParseSettings | None = None) -> tuple[str, tuple[int, ...]]:
+    """(text, page_starts) of a PDF; pages joined with "\\n".
+
+    A PDF with more pages than ``limits.max_pages`` is refused before any page is read; one
+    whose page or whole text yields more characters than allowed is refused as it is read.
+    """
     name = repr(str(path))
+    limits = limits or ParseSettings()
     truncated = b"%%EOF" not in data[-2048:]
     with _quiet_mupdf():
         doc = _open(path, data)
@@ -309,7 +317,12 @@ def read_pdf(path: Path, data: bytes) -> tuple[str, tuple[int, ...]]:
                     f"{name} is truncated (the end of the PDF is missing, e.g. an incomplete "
                     "download). Download or export it again."
                 )
-            pages = [_page_text(path, doc, i) for i in range(doc.page_count)]
+            if doc.page_count > limits.max_pages:
+                raise ParseLimitError(
+                    f"{name} was refused: it has {doc.page_count:,} pages, over the limit of "
+                    f"{limits.max_pages:,} (parse.max_pages). Split the PDF or raise the limit."
+                )
+            pages = _pages(path, doc, limits)
     if not any(p.strip() for p in pages):
         raise EmptyDocumentError(
             f"{name} contains no extractable text ({len(pages)} page(s)). It may be a "
@@ -323,10 +336,39 @@ def read_pdf(path: Path, data: bytes) -> tuple[str, tuple[int, ...]]:
     return "\n".join(pages), tuple(starts)
 
 
+def _out_of_memory(exc: BaseException) -> bool:
+    """MuPDF reports a failed allocation (e.g. under the parse worker's memory limit) as an
+    ordinary error: that is the memory limit, not a damaged page."""
+    said = str(exc).lower()
+    return isinstance(exc, MemoryError) or any(w in said for w in ("calloc", "malloc", "out of memory"))
+
+
+def _pages(path: Path, doc: pymupdf.Document, limits: ParseSettings) -> list[str]:
+    pages: list[str] = []
+    total = 0
+    for i in range(doc.page_count):
+        text = _page_text(path, doc, i)
+        if len(text) > limits.max_page_chars:
+            raise ParseLimitError(
+                f"{str(path)!r} was refused: page {i + 1} yields {len(text):,} characters, over the "
+                f"limit of {limits.max_page_chars:,} per page (parse.max_page_chars)."
+            )
+        total += len(text) + 1
+        if total > limits.max_chars:
+            raise ParseLimitError(
+                f"{str(path)!r} was refused: by page {i + 1} it yields over {limits.max_chars:,} "
+                "characters, the limit per document (parse.max_chars). Split the PDF or raise the limit."
+            )
+        pages.append(text)
+    return pages
+
+
 def _page_text(path: Path, doc: pymupdf.Document, index: int) -> str:
     try:
         flat, rotated = page_lines(doc[index])
     except Exception as exc:  # a broken content stream or font on this page
+        if _out_of_memory(exc):
+            raise MemoryError(str(exc)) from exc
         raise CorruptFileError(
             f"{str(path)!r}: page {index + 1} of this PDF is damaged and cannot be read "
             f"({exc}). Re-export the PDF and try again."

@@ -23,10 +23,12 @@ from evidence_finder.errors import (
     EmptyDocumentError,
     EncodingError,
     FileTooLargeError,
+    ParseLimitError,
     UnsupportedFileError,
 )
 from evidence_finder.ingest._hidden import drop_hidden_docx_runs
 from evidence_finder.ingest.paths import name_problem, outside_link, resolve_problem, walk_errors
+from evidence_finder.settings import ParseSettings
 from evidence_finder.types import SourceText
 
 SUPPORTED_EXTENSIONS = (".txt", ".md", ".pdf", ".docx", ".html", ".htm")
@@ -35,6 +37,7 @@ ZIP_MAX_EXPANSION = 20  # a .docx may unpack to at most this many times max_byte
 ZIP_MAX_RATIO = 200  # compression ratio above which a (large) zip entry is a bomb
 ZIP_RATIO_MIN_SIZE = 1024 * 1024  # entries smaller than this are not ratio-checked
 ZIP_MAX_ENTRIES = 10_000
+DOCX_XML_BYTES_PER_CHAR = 30  # WordprocessingML markup per character of text, generously
 IGNORED_NAMES = frozenset({"manifest.toml", "readme", "readme.md", "readme.txt", "license"})
 
 _TEXT_BOMS = (
@@ -184,6 +187,21 @@ def _check_docx_zip(path: Path, data: bytes, max_bytes: int) -> None:
     _check_docx_entries(path, infos)
 
 
+def _check_docx_xml(path: Path, data: bytes, limits: ParseSettings) -> None:
+    """Refuse a body XML too large for the character limit before lxml builds a tree of it
+    (a 600 MB document.xml took 6.5 GB)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        size = sum(i.file_size for i in zf.infolist() if i.filename.startswith("word/")
+                   and i.filename.endswith(".xml"))
+    allowed = limits.max_chars * DOCX_XML_BYTES_PER_CHAR
+    if size > allowed:
+        raise ParseLimitError(
+            f"{_name(path)} was refused: its Word XML unpacks to {_mb(size)}, more than the "
+            f"{_mb(allowed)} that the limit of {limits.max_chars:,} characters per document "
+            "allows (parse.max_chars). Split the document or raise the limit."
+        )
+
+
 def _check_docx_entries(path: Path, infos: list[zipfile.ZipInfo]) -> None:
     names = {i.filename for i in infos}
     if any(i.flag_bits & 0x1 for i in infos):
@@ -231,10 +249,11 @@ def _docx_row(row: object) -> str:
     return " | ".join(cells)
 
 
-def _read_docx(path: Path, data: bytes, max_bytes: int) -> str:
+def _read_docx(path: Path, data: bytes, max_bytes: int, limits: ParseSettings) -> str:
     if not data.startswith(b"PK\x03\x04"):
         raise _mismatch(path, "a Word .docx file", data[:64])
     _check_docx_zip(path, data, max_bytes)
+    _check_docx_xml(path, data, limits)
     import docx
 
     try:
@@ -253,12 +272,12 @@ def _read_docx(path: Path, data: bytes, max_bytes: int) -> str:
 # --- pdf / html ----------------------------------------------------------------------------
 
 
-def _read_pdf(path: Path, data: bytes) -> SourceText:
+def _read_pdf(path: Path, data: bytes, limits: ParseSettings) -> SourceText:
     if _magic_kind(data[:1024]) != "a PDF":
         raise _mismatch(path, "a PDF", data[:64])
     from evidence_finder.ingest._pdf_text import read_pdf
 
-    text, starts = read_pdf(path, data)
+    text, starts = read_pdf(path, data, limits)
     return SourceText(text=text, page_starts=starts, format="pdf")
 
 
@@ -324,25 +343,35 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
     return data
 
 
-def load_source(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> SourceText:
+def load_source(path: Path, max_bytes: int = DEFAULT_MAX_BYTES,
+                limits: ParseSettings | None = None) -> SourceText:
     """Read a supported file and return its text (and page starts for PDFs).
 
-    Raises a :class:`BadInputError` subclass for anything unusable; see module docstring.
+    Raises a :class:`BadInputError` subclass for anything unusable (a
+    :class:`ParseLimitError` for a document over a page or character limit); see module
+    docstring. Memory and time limits need a worker process: see ``ingest.worker``.
     """
     path = Path(path)
+    limits = limits or ParseSettings()
     _check_path(path, max_bytes)
     data = _read_bytes(path, max_bytes)
     ext = path.suffix.lower()
     if ext == ".pdf":
-        source = _read_pdf(path, data)
+        source = _read_pdf(path, data, limits)
     elif ext == ".docx":
-        source = SourceText(text=_read_docx(path, data, max_bytes), format="docx")
+        source = SourceText(text=_read_docx(path, data, max_bytes, limits), format="docx")
     elif ext in (".html", ".htm"):
         source = SourceText(text=_read_html(path, data), format="html")
     else:
         source = SourceText(text=_read_text(path, data), format=ext.lstrip("."))
     if not source.text.strip():
         raise EmptyDocumentError(f"{_name(path)} contains no text (only whitespace or markup).")
+    if len(source.text) > limits.max_chars:
+        raise ParseLimitError(
+            f"{_name(path)} was refused: it yields {len(source.text):,} characters, over the limit "
+            f"of {limits.max_chars:,} per document (parse.max_chars). Split the document or raise "
+            "the limit."
+        )
     return source
 
 
