@@ -18,13 +18,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURE_CORPUS, REPO
 from evidence_finder.errors import IndexWriteError
 from evidence_finder.index.build import ingest
 from evidence_finder.index.store import IndexStore
 from evidence_finder.retrieval.search import Searcher
 from evidence_finder.settings import Settings
 
+REPO = Path(__file__).resolve().parents[1]
+FIXTURE_CORPUS = REPO / "tests" / "data" / "corpus"
 GOOD = "Goed verslag\n\nDocenten leren veel van een uitwisseling met scholen in Finland.\n"
 _DROP = "cap_dac_override,cap_dac_read_search"
 
@@ -93,7 +94,7 @@ def test_unreadable_file_is_reported_rest_ingested(tmp_path: Path) -> None:
     locked.chmod(0)
     out = _unprivileged(f"""
         from pathlib import Path
-        from conftest import HashEmbedder
+        from helpers.fakes import HashEmbedder
         from evidence_finder.settings import Settings
         from evidence_finder.index.build import ingest
         s = Settings(data_dir=Path({str(tmp_path / 'data')!r}), corpus_dir=Path({str(corpus)!r}))
@@ -126,7 +127,7 @@ def test_read_only_index_is_searchable_and_ingest_says_so(
     before = sorted(p.name + str(p.stat().st_mtime_ns) for p in read_only_index.rglob("*"))
     out = _unprivileged(f"""
         from pathlib import Path
-        from conftest import HashEmbedder
+        from helpers.fakes import HashEmbedder
         from evidence_finder.errors import EvidenceError
         from evidence_finder.settings import Settings
         from evidence_finder.index.build import ingest
