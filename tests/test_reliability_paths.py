@@ -133,8 +133,10 @@ def test_read_only_index_is_searchable_and_ingest_says_so(
         from evidence_finder.index.build import ingest
         from evidence_finder.retrieval.search import Searcher
         s = Settings(data_dir=Path({str(read_only_index.parent)!r}), corpus_dir=Path({str(new)!r}))
-        hits = Searcher(s, embedder=HashEmbedder()).search("stage in Finland").hits
+        searcher = Searcher(s, embedder=HashEmbedder())
+        hits = searcher.search("stage in Finland").hits
         print("HITS", len(hits), hits[0].passage.doc_id)
+        print("SNAPSHOT", searcher.store._snapshot)  # the private copy of chroma/
         try:
             ingest([Path({str(new)!r})], s, embedder=HashEmbedder())
         except EvidenceError as exc:
@@ -145,6 +147,8 @@ def test_read_only_index_is_searchable_and_ingest_says_so(
     assert (f"ERROR cannot write the index at {str(read_only_index)!r}: it is read-only or not "
             "writable by this user") in out.stdout
     assert sorted(p.name + str(p.stat().st_mtime_ns) for p in read_only_index.rglob("*")) == before
+    snapshot = Path(out.stdout.split("SNAPSHOT ", 1)[1].split()[0])
+    assert snapshot.name.startswith("evidence-ro-index-") and not snapshot.exists()  # removed at exit
 
 
 def test_disk_full_during_ingest_gives_one_message_and_keeps_the_index(

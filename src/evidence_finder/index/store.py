@@ -25,6 +25,7 @@ import re
 import shutil
 import sqlite3
 import tempfile
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -185,6 +186,8 @@ class IndexStore:
             return self.dir / "chroma"
         if self._snapshot is None:
             self._snapshot = Path(tempfile.mkdtemp(prefix="evidence-ro-index-"))
+            # removed on close(), when the store is collected, or at exit: never left behind
+            weakref.finalize(self, shutil.rmtree, str(self._snapshot), True)
             source = self.dir / "chroma"
             if source.is_dir():
                 shutil.copytree(source, self._snapshot / "chroma", copy_function=shutil.copyfile)
