@@ -268,3 +268,36 @@ def make_html(path: Path, body: str, *, head: str = "", charset: str | None = "u
 def nested_html(depth: int, tag: str = "div", inner: str = "diep genest") -> str:
     """HTML with ``depth`` nested ``tag`` elements around ``inner``."""
     return f"<{tag}>" * depth + inner + f"</{tag}>" * depth
+
+
+def make_pdf_bomb(path: Path, inflated_mb: int, *, pages: int = 1) -> Path:
+    """A small PDF whose page content stream inflates to about ``inflated_mb`` MB of text
+    operators, compressed on the fly (the test never holds the inflated stream)."""
+    import zlib
+
+    line = b"BT /F1 9 Tf 20 20 Td (Erasmus mobiliteit docenten) Tj ET\n"
+    block = line * (1024 * 1024 // len(line))
+    comp = zlib.compressobj(9)
+    stream = b"".join(comp.compress(block) for _ in range(inflated_mb)) + comp.flush()
+    kids = " ".join(f"{4 + i} 0 R" for i in range(pages))
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>".encode(),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    content_no = 4 + pages
+    objs += [f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R "
+             f">> >> /Contents {content_no} 0 R >>".encode() for _ in range(pages)]
+    objs.append(f"<< /Length {len(stream)} /Filter /FlateDecode >>\nstream\n".encode() + stream
+                + b"\nendstream")
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for i, body in enumerate(objs, start=1):
+        offsets.append(len(out))
+        out += f"{i} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    out += f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    path.write_bytes(bytes(out))
+    return path

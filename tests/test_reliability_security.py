@@ -199,7 +199,7 @@ def guarded_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     shutil.copytree(FIXTURE_CORPUS, corpus)
     settings = Settings(data_dir=root / "data", corpus_dir=corpus)
     settings = settings.model_copy(update={"server": settings.server.model_copy(update={
-        "username": "ana", "password": SecretStr("geheim-77"), "max_upload_mb": 1})})
+        "username": "ana", "password": SecretStr("geheim-Zeilschip-77"), "max_upload_mb": 1})})
     embedder = HashEmbedder()
     ingest([corpus], settings, embedder=embedder)
     demo = ui_app.build(settings, embedder=embedder)
@@ -209,7 +209,7 @@ def guarded_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
 
 def _login(url: str) -> httpx.Client:
     client = httpx.Client(base_url=url, timeout=20)
-    r = client.post("/login", data={"username": "ana", "password": "geheim-77"})
+    r = client.post("/login", data={"username": "ana", "password": "geheim-Zeilschip-77"})
     assert r.status_code == 200, r.text
     return client
 
@@ -221,7 +221,7 @@ def test_a_served_app_with_a_login_refuses_anonymous_use(guarded_app: dict[str, 
     wrong = httpx.Client(base_url=url, timeout=20).post("/login", data={"username": "ana", "password": "nee"})
     assert wrong.status_code in (400, 401, 403)
     page = httpx.get(url + "/", timeout=20)
-    assert "geheim-77" not in page.text
+    assert "geheim-Zeilschip-77" not in page.text
     gradio_client = pytest.importorskip("gradio_client")
     with pytest.raises(Exception):  # noqa: B017 - any refusal will do
         gradio_client.Client(url + "/", verbose=False)
@@ -230,7 +230,7 @@ def test_a_served_app_with_a_login_refuses_anonymous_use(guarded_app: dict[str, 
         assert client.get("/config").status_code == 200
     finally:
         client.close()
-    authed = gradio_client.Client(url + "/", auth=("ana", "geheim-77"), verbose=False)
+    authed = gradio_client.Client(url + "/", auth=("ana", "geheim-Zeilschip-77"), verbose=False)
     out = authed.predict("Welke drempels zijn er bij een KA2-aanvraag?", "answer", [], [], [], [], [],
                          "nl", api_name="/ask")
     assert "ef-answer" in str(out[0]) and "ef-error" not in str(out[0])
@@ -253,7 +253,7 @@ def test_a_served_app_refuses_uploads_over_the_size_limit(guarded_app: dict[str,
 def test_a_served_app_refuses_other_file_types_and_strips_paths(guarded_app: dict[str, Any],
                                                                  tmp_path: Path) -> None:
     gradio_client = pytest.importorskip("gradio_client")
-    authed = gradio_client.Client(guarded_app["url"] + "/", auth=("ana", "geheim-77"), verbose=False)
+    authed = gradio_client.Client(guarded_app["url"] + "/", auth=("ana", "geheim-Zeilschip-77"), verbose=False)
     exe = tmp_path / "tool.exe"
     exe.write_bytes(b"MZ" + b"\0" * 100)
     with pytest.raises(Exception, match=r"Invalid file type.*\.txt") as info:  # Gradio checks the type

@@ -169,9 +169,9 @@ def test_binding_beyond_localhost_needs_a_login(settings: Settings) -> None:
     with pytest.raises(EvidenceError, match="set both EVIDENCE_SERVER__USERNAME"):
         app.check_binding(half, "127.0.0.1")
     full = s.model_copy(update={"server": s.server.model_copy(
-        update={"username": "ana", "password": SecretStr("geheim")})})
+        update={"username": "ana", "password": SecretStr("geheim-Zeilschip-77")})})
     app.check_binding(full, "0.0.0.0")
-    assert app.launch_options(full)["auth"] == ("ana", "geheim")
+    assert app.launch_options(full)["auth"] == ("ana", "geheim-Zeilschip-77")
     assert "auth" not in app.launch_options(s)
     assert app.launch_options(s)["max_file_size"] == "50mb"
 

@@ -99,6 +99,8 @@ def ingest(
     paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders (default: corpus/).")] = None,
     index_dir: IndexDir = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    follow_links: Annotated[bool, typer.Option(
+        "--follow-links", help="Also index files that links in a folder point to outside it.")] = False,
 ) -> None:
     """Build or update the index. Only new or changed passages are embedded."""
     from evidence_finder.index.build import default_targets
@@ -108,9 +110,9 @@ def ingest(
     targets = paths or default_targets(settings)
     try:
         if quiet or not sys.stderr.isatty():
-            report = run_ingest(targets, settings, progress=_plain_progress())
+            report = run_ingest(targets, settings, progress=_plain_progress(), follow_links=follow_links)
         else:
-            report = _ingest_with_bar(targets, settings)
+            report = _ingest_with_bar(targets, settings, follow_links)
     except EvidenceError as exc:
         _fail(exc)
         return
@@ -131,7 +133,7 @@ def _plain_progress() -> Any:
     return progress
 
 
-def _ingest_with_bar(targets: list[Path], settings: Settings) -> Any:
+def _ingest_with_bar(targets: list[Path], settings: Settings, follow_links: bool = False) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from evidence_finder.index.build import ingest as run_ingest
@@ -143,7 +145,7 @@ def _ingest_with_bar(targets: list[Path], settings: Settings) -> Any:
         def progress(stage: str, done: int, total: int, label: str) -> None:
             bar.update(task, completed=done, total=total, label=label)
 
-        return run_ingest(targets, settings, progress=progress)
+        return run_ingest(targets, settings, progress=progress, follow_links=follow_links)
 
 
 def _filters(doc: list[str] | None, sector: list[str] | None, type_: list[str] | None,

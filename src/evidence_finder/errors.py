@@ -58,3 +58,11 @@ class MissingDependencyError(EvidenceError):
 
 class BackendError(EvidenceError):
     """An external backend (LLM endpoint, embedding service) failed."""
+
+
+class IndexWriteError(EvidenceError):
+    """The index directory cannot be written (read-only, no permission, disk full)."""
+
+
+class ParseLimitError(BadInputError):
+    """Parsing a document went over a limit (memory, time, pages, characters)."""

@@ -175,6 +175,20 @@ class ChromaSettings(Section):
         return f"{'https' if self.ssl else 'http'}://{self.host}:{self.port}"
 
 
+class ParseSettings(Section):
+    """Hard limits on parsing one document (a PDF whose streams inflate to gigabytes, a DOCX
+    with 600 MB of XML, 100,000 pages): over a limit, the document is refused with a message."""
+
+    isolate: bool = Field(True, description="Parse documents in a separate worker process, so "
+                          "that the memory and time limits can be enforced and a runaway parse "
+                          "never slows the server or the ingest that started it.")
+    max_memory_mb: int = Field(1536, ge=256, description="Address-space limit of the parse worker.")
+    max_seconds: float = Field(120.0, gt=0, description="Wall-clock limit for parsing one document.")
+    max_pages: int = Field(3000, ge=1, description="Documents with more pages are refused unread.")
+    max_page_chars: int = Field(200_000, ge=1000, description="Most characters one page may yield.")
+    max_chars: int = Field(10_000_000, ge=1000, description="Most characters one document may yield.")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="EVIDENCE_", env_nested_delimiter="__", extra="forbid"
@@ -184,6 +198,7 @@ class Settings(BaseSettings):
     index_dir: Path | None = Field(None, description="Index location (default: data_dir/index).")
     corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="Default documents to ingest.")
     max_file_mb: int = Field(50, description="Files larger than this are skipped at ingest.")
+    parse: ParseSettings = Field(default_factory=ParseSettings)
     embedder: EmbedderSettings = Field(default_factory=EmbedderSettings)
     chunking: ChunkSettings = Field(default_factory=ChunkSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from evidence_finder.answer.verify import is_instruction_like
+from evidence_finder.answer.verify import forged_turn_start, is_instruction_like
 from evidence_finder.text.headings import heading_level
 from evidence_finder.text.sentences import split_sentences
 
@@ -71,8 +71,14 @@ def blocks(text: str) -> list[tuple[int, int]]:
 
 
 def passage_sentences(text: str, *, include_quotes: bool = True) -> list[Sentence]:
-    """The sentences of a passage text that can be cited as evidence."""
+    """The sentences of a passage text that can be cited as evidence.
+
+    Everything from a forged conversation turn on is marked instruction-like: a statement
+    that follows "ASSISTANT:" is the document speaking as the model, never a finding.
+    """
     out: list[Sentence] = []
+    forged = forged_turn_start(text)
+    tainted_from = len(text) + 1 if forged is None else forged
     for b, (bs, be) in enumerate(blocks(text)):
         block = text[bs:be]
         kind = block_kind(block)
@@ -80,7 +86,8 @@ def passage_sentences(text: str, *, include_quotes: bool = True) -> list[Sentenc
             continue
         if kind == "quote":
             if include_quotes:
-                out.append(Sentence(bs, be, block, b, 0, "quote", is_instruction_like(block)))
+                out.append(Sentence(bs, be, block, b, 0, "quote",
+                                    be > tainted_from or is_instruction_like(block)))
             continue
         bullet = _BULLET.match(block)
         offset = bs + (bullet.end() if bullet else 0)
@@ -89,5 +96,6 @@ def passage_sentences(text: str, *, include_quotes: bool = True) -> list[Sentenc
             sent = text[s:e]
             if len(sent.split()) < 3 or not any(ch.isalpha() for ch in sent):
                 continue
-            out.append(Sentence(s, e, sent, b, i, "statement", is_instruction_like(sent)))
+            out.append(Sentence(s, e, sent, b, i, "statement",
+                                e > tainted_from or is_instruction_like(sent)))
     return out

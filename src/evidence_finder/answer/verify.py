@@ -40,6 +40,23 @@ _INSTRUCTION = re.compile(
     re.I,
 )
 
+# A forged conversation turn: what follows it pretends to be the model's (or the system's)
+# own words, so nothing after it in a passage is evidence. Chat-template tokens count too.
+_FORGED_TURN = re.compile(
+    r"(?:^|\n)[ \t>*_]*(?:#{1,6}\s*)?\**\s*(?:system|assistant|user|human|systeem|assistent|gebruiker)"
+    r"\s*\**\s*:"
+    r"|(?:^|\n)[ \t]*#{1,6}\s*(?:system|assistant|user|human)\s*(?:\n|$)"
+    r"|<\|\s*(?:im_start|im_end|start_header_id|end_header_id|eot_id|system|assistant|user)\s*\|>"
+    r"|\[/?INST\]|<</?SYS>>|<start_of_turn>|<end_of_turn>",
+    re.I,
+)
+# The same turn inside a line (cleaning may join a document's lines): upper case, or title
+# case right after a sentence end.
+_FORGED_TURN_INLINE = re.compile(
+    r"\b(?:SYSTEM|ASSISTANT|USER|HUMAN|SYSTEEM|ASSISTENT|GEBRUIKER)\s*:"
+    r"|(?<=[.!?] )(?:System|Assistant|User|Human|Systeem|Assistent|Gebruiker)\s*:"
+)
+
 
 def normalise_ws(text: str) -> str:
     """Collapse runs of whitespace to one space and strip the ends."""
@@ -80,6 +97,14 @@ def marker_numbers(text: str) -> list[int]:
 def is_instruction_like(text: str) -> bool:
     """Text that addresses a model rather than informs a reader (prompt injection)."""
     return bool(_INSTRUCTION.search(text))
+
+
+def forged_turn_start(text: str) -> int | None:
+    """Offset of the first forged conversation turn in ``text`` ("ASSISTANT:", "### System",
+    "<|im_start|>"), or None; the text from there on is never cited."""
+    starts = [m.start() + (1 if text[m.start()] == "\n" else 0)
+              for m in (_FORGED_TURN.search(text), _FORGED_TURN_INLINE.search(text)) if m]
+    return min(starts, default=None)
 
 
 @lru_cache(maxsize=4096)

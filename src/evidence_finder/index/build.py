@@ -23,11 +23,15 @@ from typing import Any
 
 from evidence_finder.errors import BadInputError, EvidenceError
 from evidence_finder.index.bm25 import BM25Index
+from evidence_finder.index.identity import IdentityGuard
 from evidence_finder.index.store import IndexIdentity, IndexStore, chroma_metadata
+from evidence_finder.index.write_errors import storage_errors
 from evidence_finder.ingest.chunk import ANNOTATION_VERSION, chunk_document
 from evidence_finder.ingest.clean import clean
-from evidence_finder.ingest.load import _check_path, iter_source_files, load_source
+from evidence_finder.ingest.load import _check_path, iter_source_files
+from evidence_finder.ingest.paths import display_path, doc_id_for
 from evidence_finder.ingest.structure import analyse
+from evidence_finder.ingest.worker import load_limited
 from evidence_finder.models.embedders import CachedEmbedder, Embedder, LazyEmbedder
 from evidence_finder.settings import Settings
 from evidence_finder.types import DocumentMeta, Passage
@@ -57,7 +61,8 @@ class IngestReport:
             f"embedded: {self.embedded} new or changed units",
             f"skipped: {len(self.skipped)}",
         ]
-        lines += [f"  - {path}: {reason}" for path, reason in self.skipped]
+        # display_path: a newline in a file name must not forge a line of this summary
+        lines += [f"  - {display_path(path)}: {display_path(reason)}" for path, reason in self.skipped]
         lines.append(f"seconds: {self.seconds:.1f}")
         return "\n".join(lines)
 
@@ -73,10 +78,11 @@ def load_manifest(directory: Path) -> dict[str, dict[str, Any]]:
 
 
 def document_meta(path: Path, passages_text: str, manifest: dict[str, dict[str, Any]]) -> DocumentMeta:
-    entry = manifest.get(path.name, {})
+    doc_id = doc_id_for(path)
+    entry = manifest.get(path.name) or manifest.get(doc_id) or {}
     title = entry.get("title") or _guess_title(passages_text) or path.stem
     return DocumentMeta(
-        doc_id=path.name, title=title, publisher=entry.get("publisher", ""),
+        doc_id=doc_id, title=title, publisher=entry.get("publisher", ""),
         commissioned_by=entry.get("commissioned_by", ""), year=entry.get("year"),
         region=entry.get("region", ""), sectors=tuple(entry.get("sectors", ())),
         type=entry.get("type", "report"), language=entry.get("language", "nl"),
@@ -105,12 +111,12 @@ def embed_text(p: Passage, meta: DocumentMeta, with_context: bool, text: str | N
 
 def chunk_file(path: Path, settings: Settings) -> tuple[str, list[Passage]]:
     """Load, clean, structure and chunk one file; returns (cleaned text, units)."""
-    source = load_source(path, settings.max_file_mb * 1024 * 1024)
+    source = load_limited(path, settings.max_file_mb * 1024 * 1024, settings.parse)
     doc = clean(source)
     if not doc.text.strip():
         raise BadInputError(f"{path.name!r} has no text left after cleaning")
     units = analyse(doc)
-    return doc.text, chunk_document(path.name, doc, units, settings.chunking)
+    return doc.text, chunk_document(doc_id_for(path), doc, units, settings.chunking)
 
 
 @contextmanager
@@ -132,17 +138,20 @@ def index_lock(index_dir: Path) -> Iterator[None]:
 
 def ingest(paths: list[Path], settings: Settings, *, index_dir: Path | None = None,
            embedder: Embedder | None = None, progress: Progress | None = None,
-           prune: bool = True) -> IngestReport:
-    """Build or update the index from ``paths`` (files or directories)."""
+           prune: bool = True, follow_links: bool = False) -> IngestReport:
+    """Build or update the index from ``paths`` (files or directories).
+
+    Links inside a directory that lead out of it are followed only with ``follow_links``.
+    """
     t0 = time.perf_counter()
     index_dir = Path(index_dir or settings.resolved_index_dir)
     report = IngestReport()
-    files, skipped = iter_source_files([Path(p) for p in paths])
-    report.skipped.extend((str(p), reason) for p, reason in skipped)
+    files, skipped = iter_source_files([Path(p) for p in paths], follow_links=follow_links)
+    report.skipped.extend((display_path(p), reason) for p, reason in skipped)
     if embedder is None:  # loaded only if some text is neither indexed nor cached
         embedder = CachedEmbedder(LazyEmbedder(settings), settings.data_dir / "cache" / "vectors.sqlite3")
     identity = IndexIdentity.from_settings(settings, embedder.id)
-    with index_lock(index_dir):
+    with storage_errors(index_dir), index_lock(index_dir):
         store = IndexStore(index_dir, identity, create=True, chroma=settings.chroma)
         try:
             _run(store, files, [Path(p) for p in paths], settings, embedder, report, progress, prune)
@@ -158,6 +167,7 @@ def _run(store: IndexStore, files: list[Path], roots: list[Path], settings: Sett
             or store.vectors_moved() or store.vectors_lost()):
         store.clear()  # another embedder, chunker or vector store, or lost vectors: rebuild all
     known = store.documents()
+    identities = IdentityGuard(known)
     work: list[tuple[Path, str, DocumentMeta, list[Passage]]] = []
     manifests: dict[Path, dict[str, dict[str, Any]]] = {}
     for path in files:
@@ -165,12 +175,7 @@ def _run(store: IndexStore, files: list[Path], roots: list[Path], settings: Sett
             # size, type and emptiness before hashing: a 200 MB file is refused unread
             _check_path(path, settings.max_file_mb * 1024 * 1024)
             file_hash = _file_hash(path)
-            prior = known.get(path.name)
-            if prior and prior["source_path"] != str(path.resolve()) and Path(prior["source_path"]).exists():
-                raise BadInputError(
-                    f"{path.name!r}: a document with this name is already indexed from "
-                    f"{prior['source_path']!r}; rename the file (the file name is the document id)"
-                )
+            prior = known.get(identities.claim(path, file_hash))
             if prior and prior["file_hash"] == file_hash:
                 report.unchanged += 1
                 continue
@@ -180,7 +185,7 @@ def _run(store: IndexStore, files: list[Path], roots: list[Path], settings: Sett
             meta = document_meta(path, text, manifests[path.parent])
             work.append((path, file_hash, meta, passages))
         except EvidenceError as exc:
-            report.skipped.append((str(path), str(exc)))
+            report.skipped.append((display_path(path), str(exc)))
     _embed_and_store(store, work, settings, embedder, report, progress)
     if prune:
         report.removed = _remove_deleted(store, files, roots)

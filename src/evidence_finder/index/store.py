@@ -22,7 +22,10 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import sqlite3
+import tempfile
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,8 +116,16 @@ class IndexStore:
                     f"{_describe(self.vectors_location)}. Set EVIDENCE_CHROMA__MODE (and "
                     "EVIDENCE_CHROMA__DATABASE) to match, or re-run `evidence ingest` with these settings."
                 )
-        self.db = sqlite3.connect(self.dir / "passages.sqlite3", check_same_thread=False)
-        self.db.executescript(_SCHEMA)
+        # A reader of an index it may not write (a read-only mount, another user's files)
+        # opens SQLite read-only and Chroma from a private copy: Chroma writes on open.
+        self.read_only = not create and not _writable(self.dir)
+        self._snapshot: Path | None = None
+        if self.read_only:
+            uri = (self.dir.resolve() / "passages.sqlite3").as_uri() + "?mode=ro"
+            self.db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        else:
+            self.db = sqlite3.connect(self.dir / "passages.sqlite3", check_same_thread=False)
+            self.db.executescript(_SCHEMA)
         self._chroma: Any = None
         self._collection: Any = None
 
@@ -160,7 +171,7 @@ class IndexStore:
                 from chromadb.config import Settings as ChromaClientSettings
 
                 self._chroma = chromadb.PersistentClient(
-                    path=str(self.dir / "chroma"),
+                    path=str(self._chroma_path()),
                     settings=ChromaClientSettings(anonymized_telemetry=False, allow_reset=True),
                 )
                 # embedding_function=None: we always pass vectors; Chroma's default would download one.
@@ -169,6 +180,22 @@ class IndexStore:
                     metadata={"hnsw:space": "cosine"},
                 )
         return self._collection
+
+    def _chroma_path(self) -> Path:
+        if not self.read_only:
+            return self.dir / "chroma"
+        if self._snapshot is None:
+            self._snapshot = Path(tempfile.mkdtemp(prefix="evidence-ro-index-"))
+            # removed on close(), when the store is collected, or at exit: never left behind
+            weakref.finalize(self, shutil.rmtree, str(self._snapshot), True)
+            source = self.dir / "chroma"
+            if source.is_dir():
+                shutil.copytree(source, self._snapshot / "chroma", copy_function=shutil.copyfile)
+                for dirpath, _, filenames in os.walk(self._snapshot):  # the copy must be writable
+                    os.chmod(dirpath, 0o700)
+                    for f in filenames:
+                        os.chmod(os.path.join(dirpath, f), 0o600)
+        return self._snapshot / "chroma"
 
     def _client_settings(self) -> Any:
         from chromadb.config import Settings as ChromaClientSettings
@@ -320,6 +347,10 @@ class IndexStore:
 
     def close(self) -> None:
         self.db.close()
+        if self._snapshot is not None:
+            self._chroma = self._collection = None
+            shutil.rmtree(self._snapshot, ignore_errors=True)
+            self._snapshot = None
         if self.chroma_settings.mode == "server" and self._chroma is not None:
             self._chroma.close()  # each HttpClient holds its own connection pool
             self._chroma = self._collection = None
@@ -359,6 +390,11 @@ class _ServerCollection:
                 ) from exc
 
         return call
+
+
+def _writable(index_dir: Path) -> bool:
+    files = [index_dir / "passages.sqlite3", index_dir / "chroma", index_dir / "chroma" / "chroma.sqlite3"]
+    return os.access(index_dir, os.W_OK) and all(os.access(f, os.W_OK) for f in files if f.exists())
 
 
 def _atomic_write(path: Path, text: str) -> None:

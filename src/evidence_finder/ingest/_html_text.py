@@ -2,7 +2,7 @@
 
 Decodes by BOM, ``<meta charset>`` / XML declaration, else strict UTF-8. Parses with
 selectolax (lexbor) and walks the tree iteratively (no recursion, so any depth is safe),
-dropping scripts, styles and other non-content; block elements become line breaks,
+dropping scripts, styles, other non-content and text a reader cannot see; block elements become line breaks,
 paragraph-like blocks blank lines, list items "- " lines and table rows "a | b | c" lines.
 
 Lexbor's tree builder is quadratic in the nesting depth of block elements (100,000 nested
@@ -14,11 +14,20 @@ from __future__ import annotations
 
 import codecs
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from evidence_finder.errors import EncodingError
+from evidence_finder.ingest._hidden import (
+    StyleSheet,
+    background_of,
+    colour_of,
+    css_colour,
+    hides,
+    near_white,
+)
 
 MAX_DEPTH = 512
 
@@ -177,19 +186,53 @@ def _is_hidden(node: LexborNode) -> bool:
     return "hidden" in attrs or attrs.get("aria-hidden") == "true"
 
 
+@dataclass(frozen=True)
+class _Look:
+    """What an element's text looks like: its colour and whether a dark background is behind."""
+
+    colour: int | None = None  # 0xRRGGBB, -1 transparent, None: the default (black)
+    dark_bg: bool = False
+
+    def child(self, tag: str, attrs: dict[str, str | None], decls: dict[str, str]) -> _Look:
+        colour, dark = self.colour, self.dark_bg
+        declared = colour_of(decls)
+        if declared is None and tag == "font" and attrs.get("color"):
+            declared = css_colour(attrs["color"] or "")
+        if declared is not None:
+            colour = declared
+        bg = background_of(decls)
+        if bg is None and attrs.get("bgcolor"):
+            bg = css_colour(attrs["bgcolor"] or "")
+        if bg is not None and bg != -1:
+            dark = bg == -2 or not near_white(bg)
+        return _Look(colour, dark)
+
+    @property
+    def invisible(self) -> bool:
+        if self.colour is None:
+            return False
+        return self.colour == -1 or (near_white(self.colour) and not self.dark_bg)
+
+
 def html_to_text(html: str) -> str:
-    """Visible text of an HTML document, with block structure kept as line breaks."""
+    """Visible text of an HTML document, with block structure kept as line breaks.
+
+    Text hidden by ``hidden``/``aria-hidden``, by CSS (inline or a simple ``<style>`` rule:
+    display:none, visibility:hidden, zero opacity or size, 1-2 px text) or white on a page
+    with no dark background is not visible to a reader and is dropped.
+    """
     tree = LexborHTMLParser(limit_depth(html))
     root = tree.body or tree.root
     if root is None:
         return ""
+    sheet = StyleSheet(node.text(deep=True) for node in tree.css("style"))
     out = _Out()
     cells: list[int] = []  # cells seen so far in each open table row
     in_cell = 0
     in_pre = 0
-    stack: list[tuple[LexborNode, bool]] = [(root, False)]
+    stack: list[tuple[LexborNode, bool, _Look]] = [(root, False, _Look())]
     while stack:
-        node, leaving = stack.pop()
+        node, leaving, look = stack.pop()
         tag = node.tag or ""
         if leaving:
             if tag in _CELL:
@@ -201,10 +244,16 @@ def html_to_text(html: str) -> str:
             _block_break(out, tag, bool(in_cell))
             continue
         if node.is_text_node:
-            _emit_text(out, node.text_content or "", bool(in_pre), bool(in_cell))
+            if not look.invisible:
+                _emit_text(out, node.text_content or "", bool(in_pre), bool(in_cell))
             continue
         if (tag.startswith("-") and tag != "-document") or tag in _SKIP or _is_hidden(node):
             continue
+        attrs = node.attributes
+        decls = sheet.declarations_for(tag, attrs)
+        if hides(decls):
+            continue
+        look = look.child(tag, attrs, decls)
         if tag == "br":
             if in_cell:
                 out.text(" ")
@@ -224,9 +273,9 @@ def html_to_text(html: str) -> str:
         _block_break(out, tag, bool(in_cell))
         if tag == "li" and not in_cell:
             out.text("- ")
-        stack.append((node, True))
+        stack.append((node, True, look))
         children = list(node.iter(include_text=True))
-        stack.extend((child, False) for child in reversed(children))
+        stack.extend((child, False, look) for child in reversed(children))
     return out.result()
 
 

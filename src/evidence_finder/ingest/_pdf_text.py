@@ -5,7 +5,8 @@ columns of a multi-column page. Here the lines of a page are grouped into *bands
 sharing a baseline), consecutive bands that share a vertical gutter form a *region*, and a
 multi-column region is read column by column; everything else is read top to bottom.
 Line breaks are kept; a blank line marks a vertical gap wider than the page's usual line gap
-(a paragraph break). Hyphenation, running headers and footers are left to the cleaner.
+(a paragraph break). Text a reader cannot see (white on a white page, 2 pt or smaller) is
+dropped. Hyphenation, running headers and footers are left to the cleaner.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from pathlib import Path
 
 import pymupdf
 
-from evidence_finder.errors import CorruptFileError, EmptyDocumentError
+from evidence_finder.errors import CorruptFileError, EmptyDocumentError, ParseLimitError
+from evidence_finder.ingest._hidden import MAX_INVISIBLE_PT, near_white
+from evidence_finder.settings import ParseSettings
 
 _FLAGS = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP  # ligatures expanded
 MIN_GUTTER_FRAC = 0.025  # of the page's text width
@@ -69,18 +72,62 @@ class _Row:
 
 
 def page_lines(page: pymupdf.Page) -> tuple[list[Line], list[Line]]:
-    """(horizontal lines, other lines) of a page, whitespace-only lines dropped."""
+    """(horizontal lines, other lines) of a page, whitespace-only lines and invisible spans dropped."""
     flat: list[Line] = []
     rotated: list[Line] = []
+    backdrop = _Backdrop(page)
     for block in page.get_text("dict", flags=_FLAGS)["blocks"]:
         for ln in block.get("lines", ()):
-            text = "".join(span["text"] for span in ln["spans"])
+            spans = [sp for sp in ln["spans"] if not _invisible(sp, backdrop)]
+            text = "".join(span["text"] for span in spans)
             if not text.strip():
                 continue
-            x0, y0, x1, y1 = ln["bbox"]
+            if len(spans) == len(ln["spans"]):
+                x0, y0, x1, y1 = ln["bbox"]
+            else:
+                x0, y0 = min(sp["bbox"][0] for sp in spans), min(sp["bbox"][1] for sp in spans)
+                x1, y1 = max(sp["bbox"][2] for sp in spans), max(sp["bbox"][3] for sp in spans)
             line = Line(x0, y0, x1, y1, text)
             (flat if abs(ln["dir"][1]) < 0.1 and ln["dir"][0] > 0 else rotated).append(line)
     return flat, rotated
+
+
+class _Backdrop:
+    """Filled shapes and images of a page, looked up only when white text needs a background."""
+
+    def __init__(self, page: pymupdf.Page) -> None:
+        self.page = page
+        self._dark: list[pymupdf.Rect] | None = None
+
+    def dark_under(self, bbox: tuple[float, float, float, float]) -> bool:
+        if self._dark is None:
+            self._dark = [pymupdf.Rect(info["bbox"]) for info in self.page.get_image_info()]
+            for d in self.page.get_drawings():
+                fill = d.get("fill")
+                if fill and not near_white(_rgb(fill)) and d.get("fill_opacity", 1) > 0.2:
+                    self._dark.append(pymupdf.Rect(d["rect"]))
+        r = pymupdf.Rect(bbox)
+        centre = pymupdf.Point((r.x0 + r.x1) / 2, (r.y0 + r.y1) / 2)
+        return any(centre in rect for rect in self._dark)
+
+
+def _rgb(colour: tuple[float, ...]) -> int:
+    if len(colour) == 1:  # grey
+        colour = (colour[0],) * 3
+    elif len(colour) == 4:  # CMYK
+        c, m, y, k = colour
+        colour = ((1 - c) * (1 - k), (1 - m) * (1 - k), (1 - y) * (1 - k))
+    r, g, b = (max(0, min(255, round(v * 255))) for v in colour[:3])
+    return (r << 16) | (g << 8) | b
+
+
+def _invisible(span: dict, backdrop: _Backdrop) -> bool:
+    """Text 2 pt or smaller, or white where nothing dark is drawn behind it."""
+    if not span["text"].strip():
+        return False
+    if span.get("size", 12) <= MAX_INVISIBLE_PT:
+        return True
+    return near_white(int(span.get("color", 0))) and not backdrop.dark_under(span["bbox"])
 
 
 def _bands(lines: list[Line]) -> list[_Band]:
@@ -235,6 +282,8 @@ def _open(path: Path, data: bytes) -> pymupdf.Document:
     try:
         doc = pymupdf.open(stream=data, filetype="pdf")
     except Exception as exc:  # MuPDF raises FileDataError, RuntimeError, ValueError, ...
+        if _out_of_memory(exc):
+            raise MemoryError(str(exc)) from exc
         raise CorruptFileError(
             f"{name} is a damaged PDF that cannot be opened ({exc}). "
             "Re-download or re-export it and try again."
@@ -251,9 +300,14 @@ def _open(path: Path, data: bytes) -> pymupdf.Document:
     return doc
 
 
-def read_pdf(path: Path, data: bytes) -> tuple[str, tuple[int, ...]]:
-    """(text, page_starts) of a PDF; pages joined with "\\n"."""
+def read_pdf(path: Path, data: bytes, limits: ParseSettings | None = None) -> tuple[str, tuple[int, ...]]:
+    """(text, page_starts) of a PDF; pages joined with "\\n".
+
+    A PDF with more pages than ``limits.max_pages`` is refused before any page is read; one
+    whose page or whole text yields more characters than allowed is refused as it is read.
+    """
     name = repr(str(path))
+    limits = limits or ParseSettings()
     truncated = b"%%EOF" not in data[-2048:]
     with _quiet_mupdf():
         doc = _open(path, data)
@@ -263,7 +317,12 @@ def read_pdf(path: Path, data: bytes) -> tuple[str, tuple[int, ...]]:
                     f"{name} is truncated (the end of the PDF is missing, e.g. an incomplete "
                     "download). Download or export it again."
                 )
-            pages = [_page_text(path, doc, i) for i in range(doc.page_count)]
+            if doc.page_count > limits.max_pages:
+                raise ParseLimitError(
+                    f"{name} was refused: it has {doc.page_count:,} pages, over the limit of "
+                    f"{limits.max_pages:,} (parse.max_pages). Split the PDF or raise the limit."
+                )
+            pages = _pages(path, doc, limits)
     if not any(p.strip() for p in pages):
         raise EmptyDocumentError(
             f"{name} contains no extractable text ({len(pages)} page(s)). It may be a "
@@ -277,10 +336,39 @@ def read_pdf(path: Path, data: bytes) -> tuple[str, tuple[int, ...]]:
     return "\n".join(pages), tuple(starts)
 
 
+def _out_of_memory(exc: BaseException) -> bool:
+    """MuPDF reports a failed allocation (e.g. under the parse worker's memory limit) as an
+    ordinary error: that is the memory limit, not a damaged page."""
+    said = str(exc).lower()
+    return isinstance(exc, MemoryError) or any(w in said for w in ("calloc", "malloc", "out of memory"))
+
+
+def _pages(path: Path, doc: pymupdf.Document, limits: ParseSettings) -> list[str]:
+    pages: list[str] = []
+    total = 0
+    for i in range(doc.page_count):
+        text = _page_text(path, doc, i)
+        if len(text) > limits.max_page_chars:
+            raise ParseLimitError(
+                f"{str(path)!r} was refused: page {i + 1} yields {len(text):,} characters, over the "
+                f"limit of {limits.max_page_chars:,} per page (parse.max_page_chars)."
+            )
+        total += len(text) + 1
+        if total > limits.max_chars:
+            raise ParseLimitError(
+                f"{str(path)!r} was refused: by page {i + 1} it yields over {limits.max_chars:,} "
+                "characters, the limit per document (parse.max_chars). Split the PDF or raise the limit."
+            )
+        pages.append(text)
+    return pages
+
+
 def _page_text(path: Path, doc: pymupdf.Document, index: int) -> str:
     try:
         flat, rotated = page_lines(doc[index])
     except Exception as exc:  # a broken content stream or font on this page
+        if _out_of_memory(exc):
+            raise MemoryError(str(exc)) from exc
         raise CorruptFileError(
             f"{str(path)!r}: page {index + 1} of this PDF is damaged and cannot be read "
             f"({exc}). Re-export the PDF and try again."

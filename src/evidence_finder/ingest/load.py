@@ -23,8 +23,12 @@ from evidence_finder.errors import (
     EmptyDocumentError,
     EncodingError,
     FileTooLargeError,
+    ParseLimitError,
     UnsupportedFileError,
 )
+from evidence_finder.ingest._hidden import drop_hidden_docx_runs
+from evidence_finder.ingest.paths import name_problem, outside_link, resolve_problem, walk_errors
+from evidence_finder.settings import ParseSettings
 from evidence_finder.types import SourceText
 
 SUPPORTED_EXTENSIONS = (".txt", ".md", ".pdf", ".docx", ".html", ".htm")
@@ -33,6 +37,7 @@ ZIP_MAX_EXPANSION = 20  # a .docx may unpack to at most this many times max_byte
 ZIP_MAX_RATIO = 200  # compression ratio above which a (large) zip entry is a bomb
 ZIP_RATIO_MIN_SIZE = 1024 * 1024  # entries smaller than this are not ratio-checked
 ZIP_MAX_ENTRIES = 10_000
+DOCX_XML_BYTES_PER_CHAR = 30  # WordprocessingML markup per character of text, generously
 IGNORED_NAMES = frozenset({"manifest.toml", "readme", "readme.md", "readme.txt", "license"})
 
 _TEXT_BOMS = (
@@ -182,6 +187,21 @@ def _check_docx_zip(path: Path, data: bytes, max_bytes: int) -> None:
     _check_docx_entries(path, infos)
 
 
+def _check_docx_xml(path: Path, data: bytes, limits: ParseSettings) -> None:
+    """Refuse a body XML too large for the character limit before lxml builds a tree of it
+    (a 600 MB document.xml took 6.5 GB)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        size = sum(i.file_size for i in zf.infolist() if i.filename.startswith("word/")
+                   and i.filename.endswith(".xml"))
+    allowed = limits.max_chars * DOCX_XML_BYTES_PER_CHAR
+    if size > allowed:
+        raise ParseLimitError(
+            f"{_name(path)} was refused: its Word XML unpacks to {_mb(size)}, more than the "
+            f"{_mb(allowed)} that the limit of {limits.max_chars:,} characters per document "
+            "allows (parse.max_chars). Split the document or raise the limit."
+        )
+
+
 def _check_docx_entries(path: Path, infos: list[zipfile.ZipInfo]) -> None:
     names = {i.filename for i in infos}
     if any(i.flag_bits & 0x1 for i in infos):
@@ -229,14 +249,17 @@ def _docx_row(row: object) -> str:
     return " | ".join(cells)
 
 
-def _read_docx(path: Path, data: bytes, max_bytes: int) -> str:
+def _read_docx(path: Path, data: bytes, max_bytes: int, limits: ParseSettings) -> str:
     if not data.startswith(b"PK\x03\x04"):
         raise _mismatch(path, "a Word .docx file", data[:64])
     _check_docx_zip(path, data, max_bytes)
+    _check_docx_xml(path, data, limits)
     import docx
 
     try:
         document = docx.Document(io.BytesIO(data))
+        # hidden and near-invisible runs are what injected text hides in: never evidence
+        drop_hidden_docx_runs(document.element.body, document.styles.element)
         blocks = _docx_blocks(document)
     except Exception as exc:  # python-docx raises KeyError, ValueError, lxml errors, ...
         raise CorruptFileError(
@@ -249,12 +272,12 @@ def _read_docx(path: Path, data: bytes, max_bytes: int) -> str:
 # --- pdf / html ----------------------------------------------------------------------------
 
 
-def _read_pdf(path: Path, data: bytes) -> SourceText:
+def _read_pdf(path: Path, data: bytes, limits: ParseSettings) -> SourceText:
     if _magic_kind(data[:1024]) != "a PDF":
         raise _mismatch(path, "a PDF", data[:64])
     from evidence_finder.ingest._pdf_text import read_pdf
 
-    text, starts = read_pdf(path, data)
+    text, starts = read_pdf(path, data, limits)
     return SourceText(text=text, page_starts=starts, format="pdf")
 
 
@@ -274,6 +297,10 @@ def _read_html(path: Path, data: bytes) -> str:
 def _check_path(path: Path, max_bytes: int) -> int:
     """Validate path, extension and size before reading; returns the size in bytes."""
     name = _name(path)
+    if path.is_symlink():
+        real, why = resolve_problem(path)
+        if real is None:
+            raise BadInputError(f"{name} {why}.")
     if not path.exists():
         raise BadInputError(f"{name} does not exist. Check the path and try again.")
     if path.is_dir():
@@ -295,6 +322,13 @@ def _check_path(path: Path, max_bytes: int) -> int:
         )
     if size == 0:
         raise EmptyDocumentError(f"{name} is empty (0 bytes).")
+    try:
+        with path.open("rb") as fh:  # unreadable: reported now, not as a traceback mid-ingest
+            fh.read(1)
+    except OSError as exc:
+        raise BadInputError(
+            f"{name} cannot be read: {exc.strerror or exc}. Check its permissions."
+        ) from exc
     return size
 
 
@@ -309,25 +343,35 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
     return data
 
 
-def load_source(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> SourceText:
+def load_source(path: Path, max_bytes: int = DEFAULT_MAX_BYTES,
+                limits: ParseSettings | None = None) -> SourceText:
     """Read a supported file and return its text (and page starts for PDFs).
 
-    Raises a :class:`BadInputError` subclass for anything unusable; see module docstring.
+    Raises a :class:`BadInputError` subclass for anything unusable (a
+    :class:`ParseLimitError` for a document over a page or character limit); see module
+    docstring. Memory and time limits need a worker process: see ``ingest.worker``.
     """
     path = Path(path)
+    limits = limits or ParseSettings()
     _check_path(path, max_bytes)
     data = _read_bytes(path, max_bytes)
     ext = path.suffix.lower()
     if ext == ".pdf":
-        source = _read_pdf(path, data)
+        source = _read_pdf(path, data, limits)
     elif ext == ".docx":
-        source = SourceText(text=_read_docx(path, data, max_bytes), format="docx")
+        source = SourceText(text=_read_docx(path, data, max_bytes, limits), format="docx")
     elif ext in (".html", ".htm"):
         source = SourceText(text=_read_html(path, data), format="html")
     else:
         source = SourceText(text=_read_text(path, data), format=ext.lstrip("."))
     if not source.text.strip():
         raise EmptyDocumentError(f"{_name(path)} contains no text (only whitespace or markup).")
+    if len(source.text) > limits.max_chars:
+        raise ParseLimitError(
+            f"{_name(path)} was refused: it yields {len(source.text):,} characters, over the limit "
+            f"of {limits.max_chars:,} per document (parse.max_chars). Split the document or raise "
+            "the limit."
+        )
     return source
 
 
@@ -336,34 +380,50 @@ def _ignored(name: str) -> bool:
     return low.startswith((".", "~$")) or low in IGNORED_NAMES
 
 
-def _walk(root: Path) -> list[Path]:
+def _walk(root: Path, skipped: list[tuple[Path, str]]) -> list[Path]:
     found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root):
+    for dirpath, dirnames, filenames in os.walk(root, onerror=walk_errors(skipped)):  # type: ignore[arg-type]
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         found.extend(Path(dirpath) / f for f in sorted(filenames) if not _ignored(f))
     return found
 
 
-def iter_source_files(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
+def iter_source_files(paths: list[Path], *, follow_links: bool = False
+                      ) -> tuple[list[Path], list[tuple[Path, str]]]:
     """Expand files and directories into loadable files, and the paths skipped with why.
 
     Directories are searched recursively in sorted order, skipping hidden entries, Office
     lock files (``~$...``) and names like ``manifest.toml`` / ``README``. Files named
-    explicitly are kept even if hidden. Duplicates are dropped.
+    explicitly are kept even if hidden. Duplicates are dropped. A path that cannot be used
+    (symlink loop, broken link, name that is not UTF-8, unreadable directory) is skipped with
+    the reason; a link found in a directory that leads outside it is followed only with
+    ``follow_links``.
     """
     files: list[Path] = []
     skipped: list[tuple[Path, str]] = []
     seen: set[Path] = set()
     for raw in paths:
         path = Path(raw)
-        if not path.exists():
+        if not path.exists() and not path.is_symlink():
             skipped.append((path, "does not exist"))
             continue
-        for f in _walk(path) if path.is_dir() else [path]:
-            key = f.resolve()
-            if key in seen:
+        real_root, why = resolve_problem(path)
+        if real_root is None:
+            skipped.append((path, why or "cannot be accessed"))
+            continue
+        walked = path.is_dir()
+        for f in _walk(path, skipped) if walked else [path]:
+            why = name_problem(f)
+            real, loop = resolve_problem(f)
+            why = why or loop
+            if real is not None and walked and not follow_links:
+                why = why or outside_link(f, real, real_root)
+            if why or real is None:
+                skipped.append((f, why or "cannot be accessed"))
                 continue
-            seen.add(key)
+            if real in seen:
+                continue
+            seen.add(real)
             ext = f.suffix.lower()
             if not f.is_file():
                 skipped.append((f, "is not a regular file"))

@@ -10,9 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -27,6 +25,7 @@ from evidence_finder.settings import Settings
 from evidence_finder.ui import render
 from evidence_finder.ui.assets import CSS, EVIDENCE_JS, TRANSCRIPT_JS
 from evidence_finder.ui.backend import Backend, DocumentRow
+from evidence_finder.ui.guards import ExportFolders, check_credentials, question_problem, shown
 from evidence_finder.ui.i18n import DEFAULT_LANG, EXAMPLES, LANG_CHOICES, t
 from evidence_finder.ui.render import Turn, esc
 
@@ -58,10 +57,13 @@ def _doc_table(rows: list[DocumentRow], lang: str) -> dict[str, list[Any]]:
     return {"headers": headers, "data": data}
 
 
+_EXPORTS = ExportFolders()
+
+
 def _write_exports(turn: Turn, lang: str) -> tuple[str, str]:
     """The latest answer as Markdown and CSV files (Gradio serves them as downloads)."""
     assert turn.answer is not None
-    out = Path(tempfile.mkdtemp(prefix="evidence-export-"))
+    out = _EXPORTS.new()  # one folder per answer, only the newest kept (not one left per answer)
     slug = re.sub(r"[^a-z0-9]+", "-", turn.question.lower()).strip("-")[:40] or "answer"
     md = out / f"evidence-{slug}.md"
     md.write_text(render.answer_markdown(turn.question, turn.answer, turn.evidence, lang), encoding="utf-8")
@@ -170,6 +172,11 @@ def build(settings: Settings, searcher: Searcher | None = None, answer_service: 
             if not q:
                 gr.Warning(t("question_empty", lang_v))
                 yield (gr.skip(),) * 6
+                return
+            problem = question_problem(q)
+            if problem:  # shown as a message, never as {"error": null} from a failed encoding
+                turns = [*turns, Turn(question=shown(q), mode=mode_v, error=problem)]
+                yield (render.render_transcript(turns, lang_v), gr.skip(), turns, "", gr.skip(), gr.skip())
                 return
             history = list(turns)
             turns = [*history, Turn(question=q, mode=mode_v)]
@@ -350,6 +357,7 @@ def check_binding(settings: Settings, host: str) -> None:
         raise EvidenceError(
             "set both EVIDENCE_SERVER__USERNAME and EVIDENCE_SERVER__PASSWORD, or neither"
         )
+    check_credentials(user, password)
     if host not in LOCAL_HOSTS and not (user and password):
         raise EvidenceError(
             f"refusing to serve on {host!r} without a login: set EVIDENCE_SERVER__USERNAME and "

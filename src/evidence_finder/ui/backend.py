@@ -7,13 +7,10 @@ every upload or delete so new documents are searchable at once.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
 import threading
-import time
-import tomllib
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -34,6 +31,13 @@ from evidence_finder.retrieval.search import Filters, Searcher
 from evidence_finder.settings import Settings
 from evidence_finder.types import Answer, IndexView, Passage
 from evidence_finder.ui.render import EvidenceItem, Turn
+from evidence_finder.ui.uploads import (
+    UploadUndo,
+    free_upload_name,
+    original_name,
+    read_entries,
+    upload_entry,
+)
 
 log = logging.getLogger(__name__)
 Progress = Callable[[float, str], None]  # (fraction done, label)
@@ -213,55 +217,64 @@ class Backend:
     def upload(self, files: list[str], *, title: str = "", year: int | None = None,
                sectors: list[str] | None = None, doc_type: str = "report",
                progress: Progress | None = None) -> UploadResult:
-        """Save uploaded files under data_dir/uploads (sanitised names) and ingest them."""
-        from evidence_finder.index.build import ingest
+        """Save uploaded files under data_dir/uploads (sanitised names) and ingest them.
 
+        Metadata is validated before anything is written; two different uploads whose names
+        sanitise alike get distinct names; a file that does not ingest (or an ingest that
+        fails as a whole) leaves uploads/ and its manifest as they were.
+        """
+        entry = upload_entry(title=title if len(files) == 1 else "", year=year,
+                             sectors=sectors or [], doc_type=doc_type)
         max_bytes = self.settings.server.max_upload_mb * 1024 * 1024
         saved: list[Path] = []
         skipped: list[tuple[str, str]] = []
-        previous: dict[Path, bytes] = {}  # an upload replacing an earlier one, until it ingests
         self.uploads_dir.mkdir(parents=True, exist_ok=True)
-        for f in files:
-            src = Path(f)
+        manifest_path = self.uploads_dir / "manifest.toml"
+        with self._write_lock:
+            entries, _ = read_entries(manifest_path)
+            undo = UploadUndo(manifest_path, entries)
+            for f in files:
+                src = Path(f)
+                try:
+                    name = safe_filename(src.name)
+                    size = src.stat().st_size
+                    if size > max_bytes:
+                        raise FileTooLargeError(
+                            f"{src.name!r} is {size / 1e6:.1f} MB; the limit is "
+                            f"{self.settings.server.max_upload_mb} MB"
+                        )
+                except (EvidenceError, OSError) as exc:
+                    skipped.append((src.name, str(exc)))
+                    continue
+                dest = self.uploads_dir / free_upload_name(self.uploads_dir, name, src.name, entries,
+                                                           taken={d.name for d in saved})
+                undo.save(dest, src.read_bytes(), {**entry, "original": original_name(src.name)})
+                saved.append(dest)
+            if not saved:
+                return UploadResult([], skipped)
             try:
-                name = safe_filename(src.name)
-                size = src.stat().st_size
-                if size > max_bytes:
-                    raise FileTooLargeError(
-                        f"{src.name!r} is {size / 1e6:.1f} MB; the limit is "
-                        f"{self.settings.server.max_upload_mb} MB"
-                    )
-            except (EvidenceError, OSError) as exc:
-                skipped.append((src.name, str(exc)))
-                continue
-            dest = self.uploads_dir / name
-            if dest.is_file():
-                previous[dest] = dest.read_bytes()
-            dest.write_bytes(src.read_bytes())
-            saved.append(dest)
-        if not saved:
-            return UploadResult([], skipped)
-        self._write_manifest(saved, title=title if len(saved) == 1 else "", year=year,
-                             sectors=sectors or [], doc_type=doc_type)
+                undo.write_manifest()
+                report = self._ingest_uploads(saved, progress)
+            except BaseException:
+                undo.rollback(saved)  # an upload that is not indexed is not left behind
+                raise
+            failed = {Path(p).name: reason for p, reason in report.skipped}
+            undo.rollback([d for d in saved if d.name in failed])
+            skipped.extend((d.name, failed[d.name]) for d in saved if d.name in failed)
+        return UploadResult([d.name for d in saved if d.name not in failed], skipped)
+
+    def _ingest_uploads(self, saved: list[Path], progress: Progress | None) -> Any:
+        from evidence_finder.index.build import ingest
 
         def on_progress(stage: str, done: int, total: int, label: str) -> None:
             if progress:
                 progress(done / total if total else 1.0, label or stage)
 
-        with self._write_lock:
-            report = ingest(saved, self.settings, embedder=self.embedder(), progress=on_progress,
-                            prune=False)
-            with self._lock:
-                self._reload()
-        failed = {Path(p).name: reason for p, reason in report.skipped}
-        for dest in saved:
-            if dest.name in failed:
-                if dest in previous:  # the earlier upload of that name stays, as it was indexed
-                    dest.write_bytes(previous[dest])
-                else:
-                    dest.unlink(missing_ok=True)  # a file that did not ingest is not kept
-                skipped.append((dest.name, failed[dest.name]))
-        return UploadResult([d.name for d in saved if d.name not in failed], skipped)
+        report = ingest(saved, self.settings, embedder=self.embedder(), progress=on_progress,
+                        prune=False)
+        with self._lock:
+            self._reload()
+        return report
 
     def delete(self, doc_id: str) -> tuple[int, bool]:
         """Remove a document's passages from the index, and its file if it was uploaded.
@@ -290,36 +303,6 @@ class Backend:
             self._searcher = Searcher(self.settings, embedder=self.embedder())
         else:
             self._searcher.reload()
-
-    def _write_manifest(self, saved: list[Path], *, title: str, year: int | None,
-                        sectors: list[str], doc_type: str) -> None:
-        """Record metadata of uploads in uploads/manifest.toml, which ingest reads."""
-        path = self.uploads_dir / "manifest.toml"
-        try:
-            manifest = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
-            manifest = {}
-        for dest in saved:
-            entry: dict[str, Any] = {"type": doc_type or "report",
-                                     "uploaded": time.strftime("%Y-%m-%d")}
-            if title.strip():
-                entry["title"] = title.strip()
-            if year:
-                entry["year"] = int(year)
-            if sectors:
-                entry["sectors"] = list(sectors)
-            manifest[dest.name] = entry
-        path.write_text(_toml(manifest), encoding="utf-8")
-
-
-def _toml(manifest: dict[str, dict[str, Any]]) -> str:
-    """A manifest as TOML (JSON string/array literals are valid TOML basic strings/arrays)."""
-    out = ["# Metadata of documents uploaded in the web chat (read by `evidence ingest`)."]
-    for name, entry in manifest.items():
-        out.append(f"\n[{json.dumps(name)}]")
-        for key, value in entry.items():
-            out.append(f"{key} = {json.dumps(value, ensure_ascii=False)}")
-    return "\n".join(out) + "\n"
 
 
 def _history(turns: list[Turn]) -> list[tuple[str, str]]:

@@ -278,8 +278,12 @@ def _split_sentences(line: str) -> list[str]:
 
 
 def _md_text(text: str) -> str:
-    """Document text inside Markdown: HTML-looking text stays text when the memo is rendered."""
-    return text.replace("\\", "\\\\").replace("<", "\\<").replace(">", "\\>")
+    """Document text inside Markdown: HTML-looking text, images and links stay text when the
+    memo is rendered."""
+    text = text.replace("\\", "\\\\").replace("<", "\\<").replace(">", "\\>")
+    # no image or link syntax from a document: a reader that renders the memo must not fetch
+    # a remote URL planted in the text
+    return text.replace("![", "!\\[").replace("](", "\\](")
 
 
 def answer_markdown(question: str, answer: Answer, evidence: list[EvidenceItem], lang: str) -> str:
