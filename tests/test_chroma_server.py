@@ -21,7 +21,7 @@ import pytest
 
 import test_search_basic
 from chroma_server import ChromaServer, free_port, running_chroma, stop
-from evidence_finder.errors import BackendError, IndexMismatchError, NoIndexError
+from evidence_finder.errors import BackendError, BadInputError, IndexMismatchError, NoIndexError
 from evidence_finder.index.build import ingest, vector_units
 from evidence_finder.index.store import IndexIdentity, IndexStore
 from evidence_finder.retrieval.search import Filters, Searcher
@@ -126,9 +126,9 @@ def test_deleting_a_file_removes_its_vectors_from_the_server(
     assert ingest([corpus_copy], built_index, embedder=hash_embedder).removed == 1
     on_server_ids, owned, docs = server_state(built_index, hash_embedder.id)
     assert on_server_ids == owned and "factsheet_mbo.txt" not in docs.values()
-    res = Searcher(built_index, embedder=hash_embedder).search(
-        "stage buitenland", k=5, filters=Filters(sectors=["MBO"]))
-    assert res.hits == []
+    with pytest.raises(BadInputError, match="no documents for sector 'MBO'"):  # none left
+        Searcher(built_index, embedder=hash_embedder).search(
+            "stage buitenland", k=5, filters=Filters(sectors=["MBO"]))
 
 
 def test_store_delete_document_on_the_server(built_index: Settings, hash_embedder: Any) -> None:

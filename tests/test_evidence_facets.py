@@ -163,3 +163,42 @@ def test_english_findings_carry_an_english_label_and_the_dutch_sentence(service:
 def test_english_labels_come_from_the_glossary() -> None:
     labels = english_labels("De omvangrijke administratie bij de aanvraag en de cofinanciering.")
     assert "co-financing" in labels and ("application" in labels or "applications" in labels)
+
+
+# ---------------------------------------------------------------- what the reports do not say
+@pytest.mark.parametrize(("question", "gap"), [
+    ("Wat levert een stage op voor mbo-studenten in Vlaanderen?", "MBO — Flanders"),
+    ("What does Erasmus+ bring to daycare and early childhood education?", "early childhood"),
+    ("Wat levert een stage op voor mbo-studenten?", ""),
+    ("How do Flemish primary schools use eTwinning?", ""),  # the Flemish note covers PO
+])
+def test_a_sector_or_sector_and_region_no_report_covers_is_a_gap(
+        built_index: Settings, hash_embedder: HashEmbedder, question: str, gap: str) -> None:
+    from evidence_finder.retrieval.gaps import facet_gap
+
+    assert facet_gap(question, Searcher(built_index, embedder=hash_embedder).snapshot()) == gap
+
+
+def test_a_gap_is_said_and_the_nearest_evidence_marked_as_such(service: AnswerService) -> None:
+    a = service.ask("Wat levert een stage op voor mbo-studenten in Vlaanderen?")
+    assert a.abstained and a.text.startswith(
+        "De rapporten geven geen bewijs over MBO — Flanders. Het dichtstbijzijnde bewijs dat ze geven "
+        "(niet daarover):")
+    assert a.citations  # the nearest evidence is still cited, verbatim
+
+
+def test_cli_sector_filter_is_case_insensitive_and_an_unknown_year_is_named(built_index, hash_embedder) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from typer.testing import CliRunner
+
+    from evidence_finder.cli import app
+
+    res = CliRunner().invoke(app, ["search", "stage buitenland", "--sector", "mbo", "--format", "jsonl"])
+    assert res.exit_code == 0, res.output
+    line = json.loads(res.output.splitlines()[0])
+    assert {r["doc"] for r in line["results"]} == {"factsheet_mbo.txt"}
+    assert "roles" in line["results"][0] and "intents" in line
+    res = CliRunner().invoke(app, ["search", "stage buitenland", "--year", "1999"])
+    assert res.exit_code == 2
+    assert "no documents for year '1999'; known years: 2020, 2021, 2023" in res.output

@@ -49,6 +49,8 @@ def hit_json(rank: int, hit: Any) -> dict[str, Any]:
                      "char_end": p.char_end},
         "id": p.id, "attribution": p.attribution,
         "scores": {k: round(float(v), 6) for k, v in hit.scores.items()},
+        "roles": list(p.roles), "sectors": list(p.sectors or (hit.meta.sectors if hit.meta else ())),
+        "speaker": p.speaker, "speaker_org": p.speaker_org,
     }
 
 
@@ -188,6 +190,7 @@ def search(
                     "elapsed_ms": round(res.elapsed_ms, 2),
                     "results": [hit_json(r, h) for r, h in enumerate(res.hits, start=1)],
                     "lang": res.lang, "confidence": round(res.confidence, 4),
+                    "intents": list(res.intents), "gap": res.gap,
                 }, ensure_ascii=False))
 
         raise typer.Exit(_run_queries(question, queries_file, one))

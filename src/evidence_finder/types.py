@@ -193,6 +193,7 @@ class SearchResult:
     elapsed_ms: float = 0.0
     confidence: float = 0.0
     intents: tuple[str, ...] = ()  # what the question asks for ('barrier', 'comparison', …)
+    gap: str = ""  # what the reports do not cover that the question asks about ('adult education — Flanders')
     notices: list[str] = field(default_factory=list)  # e.g. a filter that matched nothing
     view: IndexView | None = field(default=None, repr=False, compare=False)
 

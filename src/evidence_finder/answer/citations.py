@@ -56,7 +56,8 @@ def citation_json(c: Citation) -> dict[str, Any]:
     return {
         "n": c.n, "doc": p.doc_id, "text": c.text, "location": span_location(p, start, end),
         "title": c.title, "kind": p.kind, "passage_id": p.id, "passage_text": p.text,
-        "attribution": p.attribution,
+        "attribution": p.attribution, "speaker": p.speaker, "speaker_org": p.speaker_org,
+        "roles": list(p.roles),
     }
 
 
@@ -68,7 +69,7 @@ def answer_json(answer: Answer, qid: str) -> dict[str, Any]:
         "citations": [citation_json(c) for c in answer.citations],
         "elapsed_ms": round(answer.elapsed_ms, 2),
         "lang": answer.lang, "mode": answer.mode, "notices": answer.notices,
-        "search_question": answer.search_question,
+        "search_question": answer.search_question, "reading": answer.reading,
     }
 
 

@@ -65,6 +65,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Nothing found on this in: {reports}.",
         "nl": "Hierover niets gevonden in: {reports}.",
     },
+    "gap": {
+        "en": "The reports give no evidence on {gap}.",
+        "nl": "De rapporten geven geen bewijs over {gap}.",
+    },
+    "nearest": {
+        "en": "The nearest evidence they give (not about that):",
+        "nl": "Het dichtstbijzijnde bewijs dat ze geven (niet daarover):",
+    },
     "filters_on": {"en": "Filters on: {filters}.", "nl": "Filters aan: {filters}."},
 }
 

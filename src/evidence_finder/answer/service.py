@@ -95,7 +95,9 @@ class AnswerService:
             answer = self.composer().compose_quotes(search_q, result)
         else:
             result = self.searcher.search(search_q, k=k, filters=filters)
-            if result.abstain or not result.hits:
+            if result.gap and result.hits:  # say what the reports do not cover, then the nearest
+                answer = self._nearest(search_q, result)
+            elif result.abstain or not result.hits:
                 answer = abstained_answer(q, result)  # no backend may answer from its own knowledge
             elif self.llm is not None:
                 answer = yield from self._llm_answer(search_q, result, lang)
@@ -113,6 +115,17 @@ class AnswerService:
         for notice in answer.notices:
             yield AnswerEvent("notice", notice)
         yield AnswerEvent("answer", answer.text, answer)
+
+    def _nearest(self, question: str, result: SearchResult) -> Answer:
+        """'The reports give no evidence on X', then the nearest evidence, marked as such."""
+        nearest = self.composer().compose(question, replace(result, abstain=False))
+        lead = msg("gap", result.lang, gap=result.gap)
+        if nearest.citations:
+            nearest.text = f"{lead} {msg('nearest', result.lang)}\n\n{nearest.text}"
+        else:
+            nearest.text = lead
+        nearest.abstained = True
+        return nearest
 
     def composer(self) -> ExtractiveComposer:
         return ExtractiveComposer(self._term_stats(), self.options, self.searcher.embedder,

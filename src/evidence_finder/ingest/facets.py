@@ -16,6 +16,11 @@ SECTOR_CUES: dict[str, re.Pattern[str]] = {
     "HO": re.compile(r"\b(?:ho|hbo|wo|hoger\s+onderwijs|higher\s+education|universit\w*|hogeschol\w*)\b", re.I),
     "adult education": re.compile(r"\b(?:ve|volwassenen(?:educatie|onderwijs)|adult\s+education)\b", re.I),
     "teacher training": re.compile(r"\b(?:pabo'?s?|lerarenopleiding\w*|teacher\s+(?:training|education))\b", re.I),
+    # sectors a report may not cover, so that a question about them is recognised as such
+    "early childhood": re.compile(r"\b(?:kinderopvang|voorschool\w*|vve|peuter\w*|kleuteropvang|early\s+childhood|"
+                                  r"day\s?care|pre-?school\w*|nursery)\b", re.I),
+    "special education": re.compile(r"\b(?:speciaal\s+(?:basis)?onderwijs|special\s+(?:needs\s+)?education)\b", re.I),
+    "youth work": re.compile(r"\b(?:jongerenwerk|jeugdwerk|youth\s+work)\b", re.I),
 }
 
 

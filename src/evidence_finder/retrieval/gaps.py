@@ -63,3 +63,30 @@ def figure_coverage(question: str, lang: str, hits: list[Hit], snap: Snapshot) -
             got = sum(w for w, stems in zip(weights, concepts) if _met(stems, tokens))
             best = max(best, got / total)
     return best
+
+
+def facet_gap(question: str, snap: Snapshot) -> str:
+    """'adult education in Flanders' when the question names a sector no report covers, or a
+    sector and a region that no report covers together; '' when the reports cover them."""
+    from evidence_finder.ingest.facets import regions_named, sectors_named
+
+    sectors, regions = sectors_named(question), regions_named(question)
+    if not sectors:
+        return ""
+    known = {s for m in snap.metas.values() for s in m.sectors} | {s for p in snap.passages for s in p.sectors}
+    missing = [s for s in sectors if s not in known]
+    if missing:
+        return " / ".join(missing)
+    if not regions:
+        return ""
+    covered = set()
+    for m in snap.metas.values():
+        if m.region in regions:
+            covered |= set(m.sectors)
+    for p in snap.passages:
+        meta = snap.metas.get(p.doc_id)
+        if meta is not None and meta.region in regions:
+            covered |= set(p.sectors)
+    if any(s in covered for s in sectors):
+        return ""
+    return f"{' / '.join(sectors)} — {' / '.join(regions)}"

@@ -21,6 +21,7 @@ from evidence_finder.models.embedders import Embedder, make_embedder
 from evidence_finder.retrieval import signals
 from evidence_finder.retrieval.abstain import AbstentionModel
 from evidence_finder.retrieval.fusion import ranked, rrf
+from evidence_finder.retrieval.gaps import facet_gap
 from evidence_finder.retrieval.intent import question_intent
 from evidence_finder.retrieval.llm_assist import LLMAssist
 from evidence_finder.retrieval.query import (
@@ -143,8 +144,9 @@ class Searcher:
         features = self._signals(query, dense, lexical, snap)
         confidence = self.abstention.confidence(features)
         abstain = bool(self.abstention.abstains(features)) if mode == "hybrid" else False
-        return SearchResult(query.text, hits, abstain=abstain or not hits, lang=query.lang,
-                            confidence=confidence, intents=tuple(sorted(query.intents)), view=snap)
+        gap = facet_gap(query.text, snap) if mode == "hybrid" else ""
+        return SearchResult(query.text, hits, abstain=abstain or bool(gap) or not hits, lang=query.lang,
+                            confidence=confidence, intents=tuple(sorted(query.intents)), gap=gap, view=snap)
 
     def _fuse(self, query: Query, n: int, snap: Snapshot, dense: Ranking, lexical: Ranking) -> dict[int, float]:
         """Weighted RRF of the retrievers (plus the LLM's Dutch wording and pseudo-relevance
