@@ -142,6 +142,8 @@ def test_facet_follow_up_reads_the_earlier_question_for_the_new_sector() -> None
     assert facet_follow_up("en voor het hoger onderwijs?", history + [("and in MBO?", "…")]).sectors == ("HO",)  # type: ignore[union-attr]
     assert facet_follow_up("what about Flanders?", history).regions == ("Flanders",)  # type: ignore[union-attr]
     assert facet_follow_up("and the costs in MBO?", history) is None  # a new topic word
+    students = facet_follow_up("en voor studenten?", [("Welke drempels ervaren docenten bij een stage?", "…")])
+    assert students is not None and students.question == "Welke drempels ervaren bij een stage studenten?"
     assert facet_follow_up("and in MBO?", None) is None
 
 

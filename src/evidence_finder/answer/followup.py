@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from evidence_finder.answer.extractive import QUESTION_FRAME
-from evidence_finder.ingest.facets import regions_named, sectors_named, strip_facets
+from evidence_finder.ingest.facets import groups_named, regions_named, sectors_named, strip_facets
 from evidence_finder.text.tokens import tokenize
 
 _WORD = re.compile(r"[^\W_][\w+’'-]*", re.U)
@@ -79,6 +79,7 @@ class FacetFollowUp:
     question: str  # the earlier topic question without its own sector / region words
     sectors: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()
+    group: str = ""  # a new target group ('studenten'), asked about in the question's words
 
 
 _FACET_FILLER = frozenset(
@@ -95,14 +96,17 @@ def facet_follow_up(question: str, history: list[tuple[str, str]] | None) -> Fac
     earlier facet follow-ups are walked back to the question that set the topic."""
     if not history or not is_follow_up(question):
         return None
-    sectors, regions = sectors_named(question), regions_named(question)
-    if not (sectors or regions):
+    sectors, regions, groups = sectors_named(question), regions_named(question), groups_named(question)
+    if not (sectors or regions or groups):
         return None
-    rest = [w for w in topic_words(strip_facets(question)) if w.lower() not in _FACET_FILLER]
+    rest = [w for w in topic_words(strip_facets(question, groups=True)) if w.lower() not in _FACET_FILLER]
     if rest:
         return None  # a new topic word: not just another facet
+    group = " ".join(w for w in topic_words(question) if groups_named(w))
     for previous, _answer in reversed(history):
         if not is_follow_up(previous):
-            base = strip_facets(previous)
-            return FacetFollowUp(base or previous, sectors, regions)
+            base = strip_facets(previous, groups=bool(groups)) or previous
+            if group:  # 'en voor studenten?': the same question about that group
+                base = f"{base.rstrip('?.! ')} {group}" + ("?" if previous.rstrip().endswith("?") else "")
+            return FacetFollowUp(base, sectors, regions, group)
     return None

@@ -82,6 +82,8 @@ class AnswerService:
         lang = detect_language(q)
         notices: list[str] = []
         facet = facet_follow_up(q, history)
+        if facet is not None and not (facet.sectors or facet.regions) and self.llm is not None:
+            facet = None  # only a new group ('en voor studenten?'): the model rewrites it better
         if facet is not None:  # 'and in MBO?': the earlier question, for that sector
             search_q = facet.question
             base = filters or Filters()

@@ -77,13 +77,30 @@ def regions_named(text: str) -> tuple[str, ...]:
     return tuple(r for r, rx in REGION_CUES.items() if rx.search(text))
 
 
+GROUP_CUES: dict[str, re.Pattern[str]] = {
+    "students": re.compile(r"\b(?:studenten|student|students?|cursisten)\b", re.I),
+    "pupils": re.compile(r"\b(?:leerlingen|leerling|pupils?|kinderen|children)\b", re.I),
+    "teachers": re.compile(r"\b(?:leraren|leraar|docenten|docent|leerkrachten|leerkracht|teachers?|"
+                           r"staff|personeel|medewerkers)\b", re.I),
+    "school leaders": re.compile(r"\b(?:schoolleiders?|directeuren|directeur|directie|school\s+leaders?|"
+                                 r"principals?|head\s+teachers?)\b", re.I),
+}
+
+
+def groups_named(text: str) -> tuple[str, ...]:
+    """Target groups (students, pupils, teachers, school leaders) a question names."""
+    return tuple(g for g, rx in GROUP_CUES.items() if rx.search(text))
+
+
 _LEAD = r"(?:\b(?:in|at|for|within|bij|in\s+het|in\s+de|voor|van|het|de|the)\s+)*"
 
 
-def strip_facets(text: str) -> str:
-    """``text`` without its sector and region words (and the preposition before them):
-    'what hinders KA2 applications in teacher training' → 'what hinders KA2 applications'."""
-    for rx in (*SECTOR_CUES.values(), *REGION_CUES.values()):
+def strip_facets(text: str, groups: bool = False) -> str:
+    """``text`` without its sector and region words (and target-group words when asked), with
+    the preposition before them: 'what hinders KA2 applications in teacher training' →
+    'what hinders KA2 applications'."""
+    cues = [*SECTOR_CUES.values(), *REGION_CUES.values(), *(GROUP_CUES.values() if groups else ())]
+    for rx in cues:
         text = re.sub(_LEAD + rx.pattern, " ", text, flags=re.I)
     text = re.sub(r"\s+([?.!,])", r"\1", text)
     return " ".join(text.split())
