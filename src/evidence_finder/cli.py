@@ -334,7 +334,8 @@ def calibrate(
     try:
         files = questions or [runner.EVALS_DIR / "questions" / "dev.jsonl"]
         qs = runner.load_questions(files)
-        searcher = Searcher(_settings(index_dir))
+        settings = _settings(index_dir)
+        searcher = Searcher(settings)
     except EvidenceError as exc:
         _fail(exc)
         return
@@ -343,10 +344,11 @@ def calibrate(
         feats = searcher.features(q["question"])
         samples.append((feats, bool(q["gold"])))
     model = abstain.fit(samples)
-    model.save(searcher.embedder.id, info={"fitted_on": [str(f.name) for f in files],
-                                           "n": len(samples)})
+    path = abstain.calibration_path(settings.data_dir)
+    model.save(searcher.embedder.id, path, info={"fitted_on": [str(f.name) for f in files],
+                                                 "n": len(samples)})
     typer.echo(f"abstention model for {searcher.embedder.id}: weights {model.weights}, "
-               f"bias {model.bias:.3f}, threshold {model.threshold:.3f}")
+               f"bias {model.bias:.3f}, threshold {model.threshold:.3f}; written to {path}")
 
 
 @app.command()
