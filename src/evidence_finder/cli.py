@@ -158,7 +158,8 @@ def _filters(doc: list[str] | None, sector: list[str] | None, type_: list[str] |
 def search(
     question: Annotated[Optional[str], typer.Argument(help="A question (or use --queries-file).")] = None,
     queries_file: Annotated[Optional[Path], typer.Option("--queries-file", help="JSONL with id and question.")] = None,
-    top_k: Annotated[int, typer.Option("--top-k", min=1, max=100)] = 10,
+    top_k: Annotated[Optional[int], typer.Option(
+        "--top-k", min=1, max=100, help="Passages to show (default: retrieval.top_k, 10).")] = None,
     fmt: Fmt = "text",
     index_dir: IndexDir = None,
     doc: Annotated[Optional[list[str]], typer.Option("--doc", help="Only this document id.")] = None,
@@ -174,10 +175,12 @@ def search(
 
     filters = _filters(doc, sector, type_, kind, year)
     try:
-        searcher = Searcher(_settings(index_dir))
+        settings = _settings(index_dir)
+        searcher = Searcher(settings)
+        k = top_k or settings.retrieval.top_k
 
         def one(q: dict[str, Any]) -> None:
-            res = searcher.search(q["question"], k=top_k, filters=filters, mode=mode)
+            res = searcher.search(q["question"], k=k, filters=filters, mode=mode)
             if fmt == "text":
                 _print_result(res)
             else:
@@ -268,8 +271,10 @@ def eval_(
         qs = runner.load_questions(questions or runner.default_question_files())
         if not qs:
             raise BadInputError("no questions found; pass --questions FILE")
-        searcher = Searcher(_settings(index_dir))
-        result = runner.run(searcher, qs, tuple(m.strip() for m in modes.split(",") if m.strip()))
+        settings = _settings(index_dir)
+        searcher = Searcher(settings)
+        result = runner.run(searcher, qs, tuple(m.strip() for m in modes.split(",") if m.strip()),
+                            k=settings.retrieval.top_k)
     except EvidenceError as exc:
         _fail(exc)
         return
@@ -356,7 +361,8 @@ def ask(
     question: Annotated[Optional[str], typer.Argument(help="A question (or use --queries-file).")] = None,
     queries_file: Annotated[Optional[Path], typer.Option(
         "--queries-file", help="JSONL with id and question.")] = None,
-    top_k: Annotated[int, typer.Option("--top-k", min=1, max=50, help="Passages the answer draws on.")] = 8,
+    top_k: Annotated[Optional[int], typer.Option(
+        "--top-k", min=1, max=50, help="Passages the answer draws on (default: answer.passages, 8).")] = None,
     fmt: Fmt = "text",
     index_dir: IndexDir = None,
     mode: Annotated[str, typer.Option("--mode", help="answer | quotes")] = "answer",
