@@ -13,7 +13,7 @@ from evidence_finder.retrieval import abstain
 from evidence_finder.retrieval.abstain import AbstentionModel, fit
 from evidence_finder.retrieval.search import Searcher
 from evidence_finder.retrieval.signals import unknown_names
-from evidence_finder.settings import Settings
+from evidence_finder.settings import Settings, get_settings
 from helpers.fakes import HashEmbedder
 
 
@@ -52,8 +52,9 @@ def test_fit_abstains_on_unanswerable_within_the_false_abstention_cap() -> None:
 def test_calibrate_fits_on_a_question_file_and_search_then_abstains(
     built_index: Settings, hash_embedder: HashEmbedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    params = tmp_path / "abstention.json"
-    monkeypatch.setattr(abstain, "PARAMS_PATH", params)  # never touch the shipped parameters
+    packaged = tmp_path / "packaged.json"
+    monkeypatch.setattr(abstain, "PARAMS_PATH", packaged)  # never touch the shipped parameters
+    params = built_index.data_dir / "calibration" / "abstention.json"
     gold = [{"doc": "rapport_pabo.txt", "text": "x"}]
     questions = [
         ("Welke drempels zijn er bij een KA2-aanvraag?", gold),
@@ -73,8 +74,30 @@ def test_calibrate_fits_on_a_question_file_and_search_then_abstains(
     assert result.exit_code == 0, result.output
     stored = json.loads(params.read_text())[HashEmbedder.id]
     assert stored["fitted_on"] == ["dev.jsonl"] and stored["n"] == len(questions)
+    assert not packaged.exists()  # calibrate writes to the data directory, not the package
 
     s = Searcher(built_index, embedder=hash_embedder)
     assert s.abstention.calibrated
     assert s.search("Welke effecten heeft Erasmus+ op scholen in Oostenrijk?").abstain
     assert not s.search("Welke drempels zijn er bij een KA2-aanvraag?").abstain
+
+
+def test_a_calibration_in_the_data_dir_wins_over_the_packaged_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    packaged = tmp_path / "packaged.json"
+    monkeypatch.setattr(abstain, "PARAMS_PATH", packaged)
+    AbstentionModel({"unknown_names": -1.0}, 0.5, 0.2, True).save("emb-a", packaged)
+    AbstentionModel({"unknown_names": -2.0}, 0.5, 0.3, True).save("emb-b", packaged)
+    data_dir = tmp_path / "data"
+    assert AbstentionModel.load("emb-a", data_dir=data_dir).threshold == 0.2  # no calibration yet
+
+    local = abstain.calibration_path(data_dir)
+    assert local == data_dir / "calibration" / "abstention.json"
+    AbstentionModel({"unknown_names": -3.0}, 0.5, 0.4, True).save("emb-a", local)
+    assert AbstentionModel.load("emb-a", data_dir=data_dir).threshold == 0.4
+    assert AbstentionModel.load("emb-b", data_dir=data_dir).threshold == 0.3  # other embedders: packaged
+    assert not AbstentionModel.load("emb-c", data_dir=data_dir).calibrated
+    # without data_dir: the configured one (EVIDENCE_DATA_DIR, set per test by conftest)
+    monkeypatch.setenv("EVIDENCE_DATA_DIR", str(data_dir))
+    get_settings.cache_clear()
+    assert AbstentionModel.load("emb-a").threshold == 0.4

@@ -18,9 +18,8 @@ from typing import Any
 
 import pytest
 
-from evidence_finder.index import build as pipeline
 from evidence_finder.index.build import ingest
-from evidence_finder.settings import Settings
+from evidence_finder.settings import IndexSettings, Settings
 from helpers.fakes import HashEmbedder
 from helpers.index_state import assert_consistent, index_state, make_generated_corpus
 from helpers.kill import kill_ingest_at
@@ -47,11 +46,10 @@ def _kill_points(n_batches: int, docs: list[str]) -> list[tuple[str, float]]:
 def clean(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("crash_clean")
     corpus = make_generated_corpus(root / "corpus", reports=2, sections=4, sentences=8)
-    settings = Settings(data_dir=root / "data", index_dir=root / "index")
+    settings = Settings(data_dir=root / "data", index_dir=root / "index",
+                        index=IndexSettings(embed_batch=BATCH))  # same batches as the killed runs
     embedder = HashEmbedder()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(pipeline, "EMBED_BATCH", BATCH)  # same batches as the killed runs
-        report = ingest([corpus], settings, embedder=embedder)
+    report = ingest([corpus], settings, embedder=embedder)
     assert report.documents == 5 and not report.skipped
     state = index_state(settings)
     assert_consistent(state)
@@ -83,10 +81,9 @@ def test_random_sigkill_then_rerun_equals_one_clean_ingest(
     seen = _run_until_killed(corpus, index_dir, marker, delay)
     assert not any(s.startswith("done") for s in seen), f"{marker} +{delay}s: the run finished"
 
-    settings = Settings(data_dir=tmp_path / "data", index_dir=index_dir)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(pipeline, "EMBED_BATCH", BATCH)
-        report = ingest([corpus], settings, embedder=HashEmbedder())
+    settings = Settings(data_dir=tmp_path / "data", index_dir=index_dir,
+                        index=IndexSettings(embed_batch=BATCH))
+    report = ingest([corpus], settings, embedder=HashEmbedder())
     assert report.documents == 5 and not report.skipped, (marker, delay, report.summary())
     state = index_state(settings)
     assert_consistent(state)

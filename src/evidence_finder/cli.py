@@ -162,7 +162,8 @@ def _filters(doc: list[str] | None, sector: list[str] | None, type_: list[str] |
 def search(
     question: Annotated[Optional[str], typer.Argument(help="A question (or use --queries-file).")] = None,
     queries_file: Annotated[Optional[Path], typer.Option("--queries-file", help="JSONL with id and question.")] = None,
-    top_k: Annotated[int, typer.Option("--top-k", min=1, max=100)] = 10,
+    top_k: Annotated[Optional[int], typer.Option(
+        "--top-k", min=1, max=100, help="Passages to show (default: retrieval.top_k, 10).")] = None,
     fmt: Fmt = "text",
     index_dir: IndexDir = None,
     doc: Annotated[Optional[list[str]], typer.Option("--doc", help="Only this document id.")] = None,
@@ -178,10 +179,12 @@ def search(
 
     filters = _filters(doc, sector, type_, kind, year)
     try:
-        searcher = Searcher(_settings(index_dir))
+        settings = _settings(index_dir)
+        searcher = Searcher(settings)
+        k = top_k or settings.retrieval.top_k
 
         def one(q: dict[str, Any]) -> None:
-            res = searcher.search(q["question"], k=top_k, filters=filters, mode=mode)
+            res = searcher.search(q["question"], k=k, filters=filters, mode=mode)
             if fmt == "text":
                 _print_result(res)
             else:
@@ -273,8 +276,10 @@ def eval_(
         qs = runner.load_questions(questions or runner.default_question_files())
         if not qs:
             raise BadInputError("no questions found; pass --questions FILE")
-        searcher = Searcher(_settings(index_dir))
-        result = runner.run(searcher, qs, tuple(m.strip() for m in modes.split(",") if m.strip()))
+        settings = _settings(index_dir)
+        searcher = Searcher(settings)
+        result = runner.run(searcher, qs, tuple(m.strip() for m in modes.split(",") if m.strip()),
+                            k=settings.retrieval.top_k)
     except EvidenceError as exc:
         _fail(exc)
         return
@@ -359,7 +364,8 @@ def calibrate(
     try:
         files = questions or [runner.EVALS_DIR / "questions" / "dev.jsonl"]
         qs = runner.load_questions(files)
-        searcher = Searcher(_settings(index_dir))
+        settings = _settings(index_dir)
+        searcher = Searcher(settings)
     except EvidenceError as exc:
         _fail(exc)
         return
@@ -368,10 +374,11 @@ def calibrate(
         feats = searcher.features(q["question"])
         samples.append((feats, bool(q["gold"])))
     model = abstain.fit(samples)
-    model.save(searcher.embedder.id, info={"fitted_on": [str(f.name) for f in files],
-                                           "n": len(samples)})
+    path = abstain.calibration_path(settings.data_dir)
+    model.save(searcher.embedder.id, path, info={"fitted_on": [str(f.name) for f in files],
+                                                 "n": len(samples)})
     typer.echo(f"abstention model for {searcher.embedder.id}: weights {model.weights}, "
-               f"bias {model.bias:.3f}, threshold {model.threshold:.3f}")
+               f"bias {model.bias:.3f}, threshold {model.threshold:.3f}; written to {path}")
 
 
 @app.command()
@@ -379,7 +386,8 @@ def ask(
     question: Annotated[Optional[str], typer.Argument(help="A question (or use --queries-file).")] = None,
     queries_file: Annotated[Optional[Path], typer.Option(
         "--queries-file", help="JSONL with id and question.")] = None,
-    top_k: Annotated[int, typer.Option("--top-k", min=1, max=50, help="Passages the answer draws on.")] = 8,
+    top_k: Annotated[Optional[int], typer.Option(
+        "--top-k", min=1, max=50, help="Passages the answer draws on (default: answer.passages, 8).")] = None,
     fmt: Fmt = "text",
     index_dir: IndexDir = None,
     mode: Annotated[str, typer.Option("--mode", help="answer | quotes")] = "answer",

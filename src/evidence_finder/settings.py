@@ -70,6 +70,10 @@ class ChunkSettings(Section):
 
 
 class RetrievalSettings(Section):
+    top_k: int = Field(
+        10, ge=1, description="Passages a search returns: the default of `evidence search --top-k`, "
+        "the llama-index retriever and the evals (they score @5 and @10, so keep it at 10 or more "
+        "when you run them). The answer draws on answer.passages instead.")
     candidates: int = Field(100, description="Candidates taken from each retriever before fusion.")
     rrf_k: int = Field(60, description="Reciprocal rank fusion constant.")
     bm25_weight_nl: float = Field(1.0, description="Weight of BM25 in fusion for Dutch questions.")
@@ -131,13 +135,74 @@ class RetrievalSettings(Section):
         30, description="Fused candidates that the per-report merge draws from.")
 
 
+class IndexSettings(Section):
+    embed_batch: int = Field(
+        32, ge=1, description="Passages (vector units) handed to the embedder and written to Chroma "
+        "together at ingest; the embedder splits them into embedder.batch_size forward passes. "
+        "A crash loses at most one such batch of work.")
+    bm25_k1: float = Field(
+        1.2, ge=0.0, description="BM25 term-frequency saturation (bm25s k1); applies at the next ingest.")
+    bm25_b: float = Field(
+        0.75, ge=0.0, le=1.0, description="BM25 length normalisation (bm25s b); applies at the next ingest.")
+
+
+class ComposerSettings(Section):
+    """Options of the extractive composer (answer.extractive)."""
+
+    max_sentences: int = Field(5, ge=1, description="Sentences in an answer: the lead sentence and "
+                               "up to four bullets.")
+    min_relative_score: float = Field(
+        0.4, description="Drop candidate sentences scoring below this share of the best one.")
+    per_doc_decay: float = Field(
+        0.7, description="Each sentence already taken from a document multiplies the score of the "
+        "next one from it by this (diversity across reports).")
+    max_redundancy: float = Field(
+        0.6, description="Token Jaccard above which a sentence repeats one already chosen.")
+    quote_factor: float = Field(
+        0.6, description="Score factor for respondent quotes: opinions rank below statements.")
+    use_embedder: bool = Field(
+        False, description="Add query-sentence similarity for the best few candidates (costs "
+        "embeddings at question time).")
+    embed_candidates: int = Field(5, description="use_embedder: candidates that get a similarity.")
+    embed_weight: float = Field(0.3, description="use_embedder: weight of that similarity.")
+    max_quotes: int = Field(6, description="Quotes in a quotes-mode answer.")
+    findings: bool = Field(
+        True, description="Barrier, enabler, outcome and cross-report questions are answered as "
+        "findings grouped by evidence role, strongest first, with English labels for English "
+        "questions.")
+    max_findings: int = Field(8, ge=1, description="Findings in such an answer at most.")
+    min_findings: int = Field(
+        4, ge=0, description="Fewer findings stated in a role: top up with the best other evidence, "
+        "shown apart.")
+    findings_per_passage: int = Field(
+        2, ge=1, description="Findings from one passage at most (one paragraph, one idea).")
+    cross_lingual_fallback: bool = Field(
+        True, description="An English question that shares no word with any passage (after the "
+        "glossary) still gets a two-sentence answer from the top of the multilingual ranking; "
+        "off: no answer.")
+
+
+class AnswerSettings(Section):
+    passages: int = Field(
+        8, ge=1, description="Passages an answer draws on: the default of `evidence ask --top-k`, "
+        "the web chat, the query engine and the eval answer checks (quotes mode takes at least 12).")
+    composer: ComposerSettings = Field(default_factory=ComposerSettings,
+                                       description="The extractive composer (the offline default).")
+
+
 class LLMSettings(Section):
     backend: Literal["none", "openai", "ollama"] = Field("none", description="Answer backend.")
-    base_url: str = Field("", description="OpenAI-compatible base URL or Ollama URL.")
-    model: str = Field("", description="Model name at the endpoint.")
-    api_key: SecretStr = Field(SecretStr(""), description="API key (never logged).")
+    base_url: str = Field(
+        "", description="OpenAI-compatible base URL (e.g. http://127.0.0.1:8080/v1) or Ollama URL "
+        "(default http://127.0.0.1:11434). Only this setting counts: OPENAI_BASE_URL is not read.")
+    model: str = Field("", description="Model name at the endpoint (OPENAI_MODEL is not read).")
+    api_key: SecretStr = Field(
+        SecretStr(""), description="API key (never logged; OPENAI_API_KEY is not read).")
     timeout_s: float = Field(60.0, description="Request timeout in seconds.")
     temperature: float = Field(0.1, description="Sampling temperature.")
+    context_window: int = Field(
+        8192, ge=256, description="openai backend: the model's context window in tokens, which "
+        "llama-index uses to fit prompts.")
 
 
 class ServerSettings(Section):
@@ -198,13 +263,23 @@ class Settings(BaseSettings):
     index_dir: Path | None = Field(None, description="Index location (default: data_dir/index).")
     corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="Default documents to ingest.")
     max_file_mb: int = Field(50, description="Files larger than this are skipped at ingest.")
-    parse: ParseSettings = Field(default_factory=ParseSettings)
-    embedder: EmbedderSettings = Field(default_factory=EmbedderSettings)
-    chunking: ChunkSettings = Field(default_factory=ChunkSettings)
-    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
-    llm: LLMSettings = Field(default_factory=LLMSettings)
-    server: ServerSettings = Field(default_factory=ServerSettings)
-    chroma: ChromaSettings = Field(default_factory=ChromaSettings)
+    parse: ParseSettings = Field(default_factory=ParseSettings,
+                                 description="Limits on parsing one document (a worker process).")
+    embedder: EmbedderSettings = Field(default_factory=EmbedderSettings,
+                                       description="How passages and questions get their vectors.")
+    chunking: ChunkSettings = Field(default_factory=ChunkSettings,
+                                    description="How documents are cut into passages.")
+    index: IndexSettings = Field(default_factory=IndexSettings,
+                                 description="How the index is written at ingest (batches, BM25).")
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings,
+                                         description="How a search ranks passages.")
+    answer: AnswerSettings = Field(default_factory=AnswerSettings,
+                                   description="How an answer is composed from the passages.")
+    llm: LLMSettings = Field(default_factory=LLMSettings,
+                             description="The optional LLM that writes answers (EVIDENCE_LLM__*).")
+    server: ServerSettings = Field(default_factory=ServerSettings, description="The web chat.")
+    chroma: ChromaSettings = Field(default_factory=ChromaSettings,
+                                   description="Where the vectors live (embedded or a Chroma server).")
 
     @classmethod
     def settings_customise_sources(

@@ -25,7 +25,7 @@ sys.path.insert(0, str(TESTS))
 sys.path.insert(0, str(TESTS.parent / "src"))
 
 from evidence_finder.index import build as pipeline  # noqa: E402
-from evidence_finder.settings import Settings  # noqa: E402
+from evidence_finder.settings import IndexSettings, Settings  # noqa: E402
 from helpers.fakes import HashEmbedder  # noqa: E402
 
 
@@ -54,7 +54,6 @@ def main() -> None:
     ap.add_argument("--pause-store", type=float, default=None)
     args = ap.parse_args()
 
-    pipeline.EMBED_BATCH = args.batch
     refresh = pipeline._refresh_bm25
 
     def slow_refresh(store, settings):  # type: ignore[no-untyped-def]
@@ -72,7 +71,8 @@ def main() -> None:
             replace(store, meta, *rest)
 
         pipeline.IndexStore.replace_document = slow_replace  # type: ignore[method-assign]
-    settings = Settings(data_dir=args.index_dir.parent / "data", index_dir=args.index_dir)
+    settings = Settings(data_dir=args.index_dir.parent / "data", index_dir=args.index_dir,
+                        index=IndexSettings(embed_batch=args.batch))
     report = pipeline.ingest([args.corpus], settings, embedder=SlowHashEmbedder(args.sleep))
     say(f"done {report.embedded}")
 

@@ -25,6 +25,7 @@ from evidence_finder.answer.messages import msg
 from evidence_finder.answer.sentences import Sentence, passage_sentences
 from evidence_finder.answer.verify import content_tokens, is_instruction_like, normalise_ws
 from evidence_finder.models.embedders import Embedder
+from evidence_finder.settings import ComposerSettings
 from evidence_finder.text.glossary import glossary_matches
 from evidence_finder.text.tokens import tokenize
 from evidence_finder.types import Answer, Hit, SearchResult
@@ -44,19 +45,9 @@ _ANAPHORA = frozenset(
 )
 
 
-@dataclass
-class ComposerOptions:
-    max_sentences: int = 5  # the lead sentence and up to four bullets
-    min_relative_score: float = 0.4  # drop sentences scoring below this share of the best
-    per_doc_decay: float = 0.7  # each sentence already taken from a document damps the next
-    max_redundancy: float = 0.6  # token Jaccard above which a sentence repeats a chosen one
-    quote_factor: float = 0.6  # respondent quotes are opinions: rank them below statements
-    use_embedder: bool = False  # add query–sentence similarity for the best few candidates
-    embed_candidates: int = 5
-    embed_weight: float = 0.3
-    max_quotes: int = 6
-    cross_lingual_fallback: bool = True  # English question, no shared word: use the top passages
-    findings: bool = True  # barrier / enabler / outcome / cross-report questions: grouped findings
+# The options are a settings section (answer.composer: EVIDENCE_ANSWER__COMPOSER__*), so
+# every tunable has one default and one description; this name stays for callers.
+ComposerOptions = ComposerSettings
 
 
 @dataclass

@@ -63,7 +63,9 @@ def compose_findings(composer: object, question: str, result: SearchResult,
     from evidence_finder.answer.extractive import ExtractiveComposer, _overlaps
 
     assert isinstance(composer, ExtractiveComposer)
-    opts = opts or FindingOptions()
+    c_opts = composer.options
+    opts = opts or FindingOptions(max_findings=c_opts.max_findings, min_findings=c_opts.min_findings,
+                                  per_passage=c_opts.findings_per_passage)
     intents = set(result.intents)
     wanted = wanted_roles(intents)
     cands = composer.candidates(question, result)
@@ -83,9 +85,10 @@ def compose_findings(composer: object, question: str, result: SearchResult,
     _count_support(findings, opts)
     stated = [f for f in findings if f.role != "description"]
     chosen = _select(stated, opts, _overlaps)
-    if len(chosen) < opts.min_findings:  # top up with the best other evidence, shown apart
+    floor = min(opts.min_findings, opts.max_findings)
+    if len(chosen) < floor:  # top up with the best other evidence, shown apart
         rest = [f for f in findings if f.role == "description"]
-        chosen = _select(rest, opts, _overlaps, chosen, opts.min_findings)
+        chosen = _select(rest, opts, _overlaps, chosen, floor)
     if not chosen:
         return None
     return _render(question, result, chosen, composer, wanted)

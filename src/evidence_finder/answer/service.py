@@ -56,7 +56,7 @@ class AnswerService:
                  unsupported: Literal["remove", "flag"] = "remove") -> None:
         self.searcher = searcher
         self.settings = settings
-        self.options = options or ComposerOptions()
+        self.options = options or settings.answer.composer
         self.unsupported = unsupported
         self.llm: LLMBackend | None = (
             LLMBackend(settings.llm) if settings.llm.backend != "none" else None)
@@ -65,7 +65,7 @@ class AnswerService:
 
     # ------------------------------------------------------------------ public
     def ask(self, question: str, *, filters: Filters | None = None, mode: Mode = "answer",
-            history: list[tuple[str, str]] | None = None, k: int = 8) -> Answer:
+            history: list[tuple[str, str]] | None = None, k: int | None = None) -> Answer:
         final: Answer | None = None
         for event in self.stream(question, filters=filters, mode=mode, history=history, k=k):
             if event.type == "answer":
@@ -74,8 +74,10 @@ class AnswerService:
         return final
 
     def stream(self, question: str, *, filters: Filters | None = None, mode: Mode = "answer",
-               history: list[tuple[str, str]] | None = None, k: int = 8) -> Iterator[AnswerEvent]:
+               history: list[tuple[str, str]] | None = None, k: int | None = None
+               ) -> Iterator[AnswerEvent]:
         t0 = time.perf_counter()
+        k = self.settings.answer.passages if k is None else k
         if mode not in MODES:
             raise BadInputError(f"answer mode {mode!r} is unknown: use 'answer' or 'quotes'")
         q = clean_question(question)

@@ -11,7 +11,7 @@ from typing import Any
 
 from evidence_finder.errors import BadInputError
 from evidence_finder.evaluation.metrics import judge, summarise
-from evidence_finder.settings import PROJECT_ROOT
+from evidence_finder.settings import PROJECT_ROOT, get_settings
 
 EVALS_DIR = PROJECT_ROOT / "evals"
 MODES = ("bm25", "dense", "hybrid")
@@ -89,7 +89,9 @@ class EvalRun:
 
 
 def run(searcher: Any, questions: list[dict[str, Any]], modes: tuple[str, ...] = MODES,
-        k: int = 10) -> EvalRun:
+        k: int | None = None) -> EvalRun:
+    """Rank each question in each mode, ``k`` deep (default: settings retrieval.top_k)."""
+    k = k or get_settings().retrieval.top_k
     result = EvalRun(questions)
     for mode in modes:
         rows, lat = [], []

@@ -19,21 +19,23 @@ from evidence_finder.text.tokens import tokenize
 class BM25Index:
     """A persisted bm25s index whose rows line up with ``ids``."""
 
-    def __init__(self, retriever: object, ids: list[str]) -> None:
+    def __init__(self, retriever: object, ids: list[str], k1: float = 1.2, b: float = 0.75) -> None:
         self._retriever = retriever
         self.ids = ids
+        self.k1, self.b = k1, b
         self._df: np.ndarray | None = None
         self._sorted_vocab: list[str] | None = None
 
     @staticmethod
-    def build(texts: list[str], ids: list[str]) -> BM25Index:
+    def build(texts: list[str], ids: list[str], k1: float = 1.2, b: float = 0.75) -> BM25Index:
+        """Index ``texts``; k1 and b come from settings.index (bm25_k1, bm25_b)."""
         import bm25s
 
-        retriever = bm25s.BM25(k1=1.2, b=0.75)
+        retriever = bm25s.BM25(k1=k1, b=b)
         corpus = [tokenize(t) or ["∅"] for t in texts]
         if corpus:
             retriever.index(corpus, show_progress=False)
-        return BM25Index(retriever, ids)
+        return BM25Index(retriever, ids, k1, b)
 
     def save(self, directory: Path, fingerprint: str) -> None:
         """Write atomically: a crash leaves the previous index (or none), never half of one."""
@@ -42,7 +44,8 @@ class BM25Index:
         tmp.mkdir(parents=True)
         if self.ids:
             self._retriever.save(str(tmp), show_progress=False)  # type: ignore[attr-defined]
-        (tmp / "ids.json").write_text(json.dumps({"fingerprint": fingerprint, "ids": self.ids}))
+        (tmp / "ids.json").write_text(json.dumps({"fingerprint": fingerprint, "ids": self.ids,
+                                                  "k1": self.k1, "b": self.b}))
         old = directory.with_name(directory.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
         if directory.exists():
@@ -58,13 +61,22 @@ class BM25Index:
         return str(json.loads(path.read_text()).get("fingerprint"))
 
     @staticmethod
+    def stored_parameters(directory: Path) -> tuple[float, float] | None:
+        """(k1, b) of the stored index; indexes from before they were recorded used 1.2, 0.75."""
+        path = directory / "ids.json"
+        if not path.exists():
+            return None
+        meta = json.loads(path.read_text())
+        return float(meta.get("k1", 1.2)), float(meta.get("b", 0.75))
+
+    @staticmethod
     def load(directory: Path) -> BM25Index:
         import bm25s
 
         meta = json.loads((directory / "ids.json").read_text())
         ids = list(meta["ids"])
         retriever = bm25s.BM25.load(str(directory), show_progress=False) if ids else None
-        return BM25Index(retriever, ids)
+        return BM25Index(retriever, ids, float(meta.get("k1", 1.2)), float(meta.get("b", 0.75)))
 
     def knows(self, token: str, prefix: int = 0) -> bool:
         """Whether a (tokenized) term occurs in the corpus; with ``prefix``, whether any term

@@ -37,7 +37,6 @@ from evidence_finder.settings import Settings
 from evidence_finder.types import DocumentMeta, Passage
 
 Progress = Callable[[str, int, int, str], None]  # (stage, done, total, label)
-EMBED_BATCH = 32
 
 
 @dataclass
@@ -222,9 +221,10 @@ def _embed_and_store(store: IndexStore, work: list[tuple[Path, str, DocumentMeta
     if progress:
         progress("embed", 0, total, "")
     with_context = settings.retrieval.embed_context
+    size = settings.index.embed_batch
     for path, file_hash, meta, passages, units, new, existing in plans:
-        for i in range(0, len(new), EMBED_BATCH):
-            batch = new[i:i + EMBED_BATCH]
+        for i in range(0, len(new), size):
+            batch = new[i:i + size]
             vectors = embedder.embed_passages([embed_text(p, meta, with_context, text)
                                                for _, text, p in batch])
             store.collection.upsert(
@@ -282,14 +282,15 @@ def _sweep_orphans(store: IndexStore) -> None:
 
 
 def _refresh_bm25(store: IndexStore, settings: Settings) -> None:
+    k1, b = settings.index.bm25_k1, settings.index.bm25_b
     fp = store.fingerprint()
     bm25_dir = store.dir / "bm25"
-    if BM25Index.stored_fingerprint(bm25_dir) == fp:
+    if BM25Index.stored_fingerprint(bm25_dir) == fp and BM25Index.stored_parameters(bm25_dir) == (k1, b):
         return
     passages = store.passages()
     metas = store.document_meta()
     texts = [_bm25_text(p, metas.get(p.doc_id)) for p in passages]
-    BM25Index.build(texts, [p.id for p in passages]).save(bm25_dir, fp)
+    BM25Index.build(texts, [p.id for p in passages], k1=k1, b=b).save(bm25_dir, fp)
 
 
 def _bm25_text(p: Passage, meta: DocumentMeta | None) -> str:

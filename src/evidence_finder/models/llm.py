@@ -8,7 +8,6 @@ HTTP error, malformed stream) becomes a :class:`BackendError` or
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from evidence_finder.errors import BackendError, EvidenceError, MissingDependenc
 from evidence_finder.settings import LLMSettings
 
 INSTALL_HINT = "pip install 'evidence-finder[llm]'"
+OLLAMA_URL = "http://127.0.0.1:11434"
 TOTAL_TIMEOUT_FACTOR = 5  # a whole streamed answer may take this many read timeouts
 _BEARER = re.compile(r"(Bearer\s+)\S+", re.I)
 _KEYLIKE = re.compile(r"\b(sk-[A-Za-z0-9_\-*]{6,})")
@@ -31,12 +31,11 @@ class LLMBackend:
             raise ValueError("LLMBackend needs settings.llm.backend 'openai' or 'ollama'")
         self.cfg = cfg
         self.name = cfg.backend
-        self.base_url = cfg.base_url or (
-            os.environ.get("OPENAI_BASE_URL", "") if cfg.backend == "openai" else "http://127.0.0.1:11434"
-        )
-        self.model = cfg.model or (os.environ.get("OPENAI_MODEL", "") if cfg.backend == "openai" else "")
-        self._key = cfg.api_key.get_secret_value() or (
-            os.environ.get("OPENAI_API_KEY", "") if cfg.backend == "openai" else "")
+        # Only the settings count (EVIDENCE_LLM__*, [llm] in evidence.toml): an OPENAI_* variable
+        # left in a shell must not silently point the app at another endpoint or key.
+        self.base_url = cfg.base_url or (OLLAMA_URL if cfg.backend == "ollama" else "")
+        self.model = cfg.model
+        self._key = cfg.api_key.get_secret_value()
         self._client: Any = None
 
     def __repr__(self) -> str:  # never show the key, not even in a debugger or a log line
@@ -64,7 +63,7 @@ class LLMBackend:
             return OpenAILike(
                 model=self.model, api_base=self.base_url, api_key=self._key or "not-needed",
                 timeout=self.cfg.timeout_s, max_retries=0, temperature=self.cfg.temperature,
-                is_chat_model=True, context_window=8192,
+                is_chat_model=True, context_window=self.cfg.context_window,
             )
         try:
             from llama_index.llms.ollama import Ollama

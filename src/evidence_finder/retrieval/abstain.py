@@ -3,8 +3,10 @@
 A small logistic model over retrieval features (how far the best dense match stands out,
 BM25 scores, and how many names or numbers in the question the corpus never mentions), fitted by ``evidence calibrate`` on the eval set's answerable and
 unanswerable *dev* questions, per embedder (similarity scales differ between models).
-The fitted parameters ship in ``abstention.json`` beside this module. With no calibration
-for the active embedder the system never abstains (except on an empty result).
+``evidence calibrate`` writes to ``<data_dir>/calibration/abstention.json``; a model found
+there wins over the packaged parameters in ``abstention.json`` beside this module (to ship a
+new calibration, copy the entry there). With no calibration for the active embedder the
+system never abstains (except on an empty result).
 """
 
 from __future__ import annotations
@@ -14,12 +16,19 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from evidence_finder.settings import get_settings
+
 # Dense similarities were tried and dropped: e5 scores unanswerable questions almost as high
 # as answerable ones (top-1 0.871 vs 0.873), and their fitted weights flipped sign between
 # feature sets. What separates them is lexical: how well the corpus's words cover the
 # question, and names or numbers it never mentions.
 FEATURES = ("bm25_per_term", "unknown_names")
-PARAMS_PATH = Path(__file__).with_name("abstention.json")
+PARAMS_PATH = Path(__file__).with_name("abstention.json")  # packaged; never written at run time
+
+
+def calibration_path(data_dir: Path) -> Path:
+    """Where `evidence calibrate` writes its fitted models for an installation."""
+    return data_dir / "calibration" / "abstention.json"
 
 
 @dataclass
@@ -41,21 +50,33 @@ class AbstentionModel:
         return self.calibrated and self.confidence(features) < self.threshold
 
     @staticmethod
-    def load(embedder_id: str, path: Path | None = None) -> AbstentionModel:
-        path = path or PARAMS_PATH
-        if not path.exists():
-            return AbstentionModel()
-        entry = json.loads(path.read_text()).get(embedder_id)
-        if not entry:
-            return AbstentionModel()
-        return AbstentionModel(entry["weights"], entry["bias"], entry["threshold"], True)
+    def load(embedder_id: str, path: Path | None = None, *,
+             data_dir: Path | None = None) -> AbstentionModel:
+        """The model for ``embedder_id``: from ``path`` if given, else from the data directory's
+        calibration (default: the configured data_dir), else the packaged parameters."""
+        if path is not None:
+            paths = [path]
+        else:
+            paths = [calibration_path(data_dir or get_settings().data_dir), PARAMS_PATH]
+        for candidate in paths:
+            entry = _read(candidate).get(embedder_id)
+            if entry:
+                return AbstentionModel(entry["weights"], entry["bias"], entry["threshold"], True)
+        return AbstentionModel()
 
-    def save(self, embedder_id: str, path: Path | None = None, info: dict | None = None) -> None:
-        path = path or PARAMS_PATH
-        data = json.loads(path.read_text()) if path.exists() else {}
+    def save(self, embedder_id: str, path: Path, info: dict | None = None) -> None:
+        """Add or replace the entry for ``embedder_id`` in ``path``, keeping other embedders'."""
+        data = _read(path)
         data[embedder_id] = {"weights": self.weights, "bias": self.bias,
                              "threshold": self.threshold, **(info or {})}
-        path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+        tmp.replace(path)
+
+
+def _read(path: Path) -> dict:
+    return json.loads(path.read_text()) if path.exists() else {}
 
 
 def _transform(name: str, value: float) -> float:

@@ -85,7 +85,7 @@ class Searcher:
         The snapshot is built aside and swapped in as one value, so a search running during
         a reload sees the old index or the new one, never half of each."""
         self._snap = self.reader.load()
-        self.abstention = AbstentionModel.load(self.embedder.id)
+        self.abstention = AbstentionModel.load(self.embedder.id, data_dir=self.settings.data_dir)
 
     def snapshot(self) -> Snapshot:
         """The current index state; keep it for everything one request reads."""
@@ -99,9 +99,10 @@ class Searcher:
         return Query(q, lang, lexical_text(q, lang, self.settings.retrieval.glossary),
                      filters or Filters(), mode, frozenset(question_intent(q)))
 
-    def search(self, question: str, k: int = 10, filters: Filters | None = None,
+    def search(self, question: str, k: int | None = None, filters: Filters | None = None,
                mode: Mode = "hybrid") -> SearchResult:
         t0 = time.perf_counter()
+        k = k or self.settings.retrieval.top_k
         snap = self._snap  # one index state for the whole search
         query = self.query(question, snap.resolve(filters or Filters()), mode)
         result = self._search(query, k, snap)
