@@ -138,6 +138,9 @@ class LLMSettings(Section):
     api_key: SecretStr = Field(SecretStr(""), description="API key (never logged).")
     timeout_s: float = Field(60.0, description="Request timeout in seconds.")
     temperature: float = Field(0.1, description="Sampling temperature.")
+    max_tokens: int = Field(
+        700, ge=1, description="Most tokens the model may write in one reply: a model that never "
+        "stops is cut off here (and a streamed answer after 5 x timeout_s in all).")
 
 
 class ServerSettings(Section):
