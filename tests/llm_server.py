@@ -6,10 +6,12 @@ answers with Ollama's NDJSON lines. What it says is set per test:
 
 - ``reply``: the text to stream, or ``responder(request_json) -> str`` to compute it;
 - ``behaviour``: ``"ok"``, ``"malformed"`` (broken JSON in the stream), ``"stall"`` (headers
-  and one chunk, then silence), ``"slow"`` (sleep before answering), ``"http_error"``
+  and one chunk, then silence), ``"http_error"``
   (``status`` with a body that echoes the Authorization header, as careless servers do),
   ``"garbage"`` (a 200 reply that is not SSE at all).
 
+Only what a real server does not produce on demand belongs here (a slow reply, garbage
+and endless output come from a real llama.cpp server in tests/test_llm_real_server.py).
 Every request is recorded in ``requests`` (path, headers, JSON body) for assertions.
 """
 
@@ -88,8 +90,6 @@ class FakeLLM:
 
     # ------------------------------------------------------------------ replies
     def handle(self, h: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
-        if self.behaviour == "slow":
-            time.sleep(self.delay_s)
         if self.behaviour == "http_error":
             auth = h.headers.get("Authorization", "")
             payload = json.dumps({"error": {"message": f"denied for {auth}", "type": "invalid_request_error",

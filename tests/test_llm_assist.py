@@ -117,3 +117,21 @@ def test_a_failing_endpoint_is_paused_not_asked_on_every_search() -> None:
     assert Down.calls == 1  # paused after the first failure
     assist._paused_until = 0.0  # the pause is over: asked again
     assert assist.translate("Which barriers?") is None and Down.calls == 2
+
+
+def test_a_translation_that_is_not_dutch_or_is_markup_is_not_searched_with() -> None:
+    """What the real 270M test model replies to the translation prompt (test_llm_real_server)
+    was taken as a 'Dutch' query before: English rambling with HTML tags."""
+
+    class Say:
+        def __init__(self, reply: str) -> None:
+            self.reply = reply
+
+        def complete(self, system: str, user: str) -> str:
+            return self.reply
+
+    rambling = ".\n\n<h2><strong><em>The 1000th episode of the 1000th episode of the 1000th episode of"
+    assert LLMAssist(Say(rambling)).translate(ENGLISH) is None
+    assert LLMAssist(Say("The hurdles of writing a proposal for partnerships")).translate(ENGLISH) is None
+    assert LLMAssist(Say("<|im_end|>Welke drempels zijn er?")).translate(ENGLISH) is None
+    assert LLMAssist(Say(f'"{DUTCH}"')).translate(ENGLISH) == DUTCH

@@ -15,7 +15,8 @@ Where other modules already prove part of this, they are referenced, not repeate
 This module adds: a document full of injections (Dutch, English, a forged ``</passage>``
 frame, a fake system turn) against a model that *obeys* them; the API key through DEBUG logs
 of ingest/search/ask and through the CLI, the web chat and a 401 that echoes the key; upload
-size/type limits and the login on a served app over HTTP.
+size/type limits and the login on a served app over HTTP, and login throttling per client
+(300 wrong passwords from one address; a correct login from another still works).
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from __future__ import annotations
 import logging
 import re
 import shutil
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -290,3 +293,66 @@ def test_the_upload_form_declares_the_limits() -> None:
     assert files.file_types == [".txt", ".md", ".pdf", ".docx", ".html", ".htm"]
     assert re.search(r"50", str(next(c for c in demo.blocks.values()
                                      if "MB" in str(getattr(c, "value", "") or "")).value))
+
+
+# ------------------------------------------------------------------------------ login throttling
+def _from(url: str, address: str) -> httpx.Client:
+    """A client whose connections come from another loopback address: another client host."""
+    return httpx.Client(base_url=url, timeout=20, transport=httpx.HTTPTransport(local_address=address))
+
+
+def test_wrong_passwords_are_throttled_per_client_and_others_still_log_in(
+        guarded_app: dict[str, Any]) -> None:
+    """#17.6: 300 wrong passwords in 0.5 s were all checked. Now 5 are; then 429."""
+    url = guarded_app["url"]
+    t0 = time.monotonic()
+    with _from(url, "127.0.0.2") as attacker:
+        replies = [attacker.post("/login", data={"username": "ana", "password": f"gok-{i}"})
+                   for i in range(300)]
+        codes = [r.status_code for r in replies]
+        assert codes[:5] == [400] * 5 and set(codes[5:]) == {429}, codes[:10]
+        refused = replies[5]
+        assert 1 <= int(refused.headers["retry-after"]) <= 30
+        assert "Too many failed logins" in refused.json()["detail"]
+        # while refused, even the right password is not checked
+        right = attacker.post("/login", data={"username": "ana", "password": "geheim-Zeilschip-77"})
+        assert right.status_code == 429
+    assert time.monotonic() - t0 < 30  # refusals are cheap: nothing is held open
+
+    with _from(url, "127.0.0.3") as other:  # another client is not affected
+        assert other.post("/login", data={"username": "ana", "password": "geheim-Zeilschip-77"}
+                          ).status_code == 200
+        assert other.get("/config").status_code == 200
+
+    # a burst of concurrent attempts is counted before any reply arrives
+    with _from(url, "127.0.0.4") as burst, ThreadPoolExecutor(16) as pool:
+        codes = list(pool.map(lambda i: burst.post("/login", data={"username": "ana", "password": f"x{i}"}
+                                                   ).status_code, range(64)))
+    assert codes.count(400) == 5 and codes.count(429) == 59, codes
+
+
+def test_login_lockouts_grow_and_a_success_clears_the_count() -> None:
+    from evidence_finder.ui.throttle import LoginLimiter
+
+    now = [0.0]
+    lim = LoginLimiter(max_failures=3, window_s=60, lockout_s=10, max_lockout_s=25, clock=lambda: now[0])
+    assert [lim.begin("a") for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert lim.begin("a") == 10.0 and lim.begin("b") == 0.0  # only "a" is refused
+    now[0] = 9.0
+    assert lim.begin("a") == 1.0
+    now[0] = 10.0
+    assert [lim.begin("a") for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert lim.begin("a") == 20.0  # the second lockout is twice as long
+    now[0] = 30.0
+    assert [lim.begin("a") for _ in range(3)] == [0.0, 0.0, 0.0] and lim.begin("a") == 25.0  # capped
+    now[0] = 100.0
+    lim.begin("a")
+    lim.succeeded("a")  # a good login forgets the failures
+    assert [lim.begin("a") for _ in range(3)] == [0.0, 0.0, 0.0]
+    now[0] = 200.0  # failures older than the window do not count
+    assert [lim.begin("a") for _ in range(3)] == [0.0, 0.0, 0.0]
+
+    small = LoginLimiter(max_clients=2, clock=lambda: now[0])
+    for host in ("h1", "h2", "h3"):
+        small.begin(host)
+    assert list(small._clients) == ["h2", "h3"]  # the table stays bounded

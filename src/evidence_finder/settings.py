@@ -203,6 +203,9 @@ class LLMSettings(Section):
     context_window: int = Field(
         8192, ge=256, description="openai backend: the model's context window in tokens, which "
         "llama-index uses to fit prompts.")
+    max_tokens: int = Field(
+        700, ge=1, description="Most tokens the model may write in one reply: a model that never "
+        "stops is cut off here (and a streamed answer after 5 x timeout_s in all).")
 
 
 class ServerSettings(Section):
@@ -211,6 +214,12 @@ class ServerSettings(Section):
     username: str = Field("", description="Login name; required when host is not localhost.")
     password: SecretStr = Field(SecretStr(""), description="Login password.")
     max_upload_mb: int = Field(50, description="Largest accepted upload in MB.")
+    login_max_failures: int = Field(
+        5, ge=1, description="Failed logins from one client within login_window_s before it is refused.")
+    login_window_s: float = Field(60.0, gt=0, description="Window in which failed logins are counted.")
+    login_lockout_s: float = Field(
+        30.0, gt=0, description="First refusal after too many failed logins; doubles with each further one.")
+    login_max_lockout_s: float = Field(900.0, gt=0, description="Longest refusal after failed logins.")
 
 
 class ChromaSettings(Section):

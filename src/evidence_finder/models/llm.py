@@ -63,14 +63,15 @@ class LLMBackend:
             return OpenAILike(
                 model=self.model, api_base=self.base_url, api_key=self._key or "not-needed",
                 timeout=self.cfg.timeout_s, max_retries=0, temperature=self.cfg.temperature,
-                is_chat_model=True, context_window=self.cfg.context_window,
+                max_tokens=self.cfg.max_tokens, is_chat_model=True, context_window=self.cfg.context_window,
             )
         try:
             from llama_index.llms.ollama import Ollama
         except ImportError as exc:
             raise MissingDependencyError(f"the ollama LLM backend needs llama-index: {INSTALL_HINT}") from exc
         return Ollama(model=self.model, base_url=self.base_url, request_timeout=self.cfg.timeout_s,
-                      temperature=self.cfg.temperature)
+                      temperature=self.cfg.temperature,
+                      additional_kwargs={"num_predict": self.cfg.max_tokens})
 
     # ------------------------------------------------------------------ calls
     def stream_chat(self, system: str, user: str) -> Iterator[str]:

@@ -20,6 +20,7 @@ from collections import OrderedDict
 from typing import Protocol
 
 from evidence_finder.errors import EvidenceError
+from evidence_finder.text.lang import detect_language
 
 log = logging.getLogger(__name__)
 
@@ -74,12 +75,11 @@ class LLMAssist:
         reply = self._ask(TRANSLATE_SYSTEM, question, "query translation")
         if reply is None:
             return None  # not cached: the endpoint may be back for a later question
-        out: str | None = None
         text = " ".join(reply.split()).strip('"“”\'')
-        if 3 <= len(text) <= 3 * len(question) + 40:
-            out = text
-        else:
-            log.warning("query translation: unusable reply of %d characters, ignored", len(text))
+        why = _unusable_translation(text, question)
+        out: str | None = None if why else text
+        if why:
+            log.warning("query translation: unusable reply (%s), ignored", why)
         self._translations[question] = out
         if len(self._translations) > self.cache_size:
             self._translations.popitem(last=False)
@@ -107,6 +107,21 @@ class LLMAssist:
                 log.warning("LLM re-ranking: no passage numbers in the reply, keeping the fused order")
             return None
         return order + [i for i in range(len(passages)) if i not in order]
+
+
+def _unusable_translation(text: str, question: str) -> str:
+    """Why ``text`` is no Dutch wording of ``question`` ('' when it is usable). A small model
+    may ramble in English or emit markup; searching with that would only add noise."""
+    if not 3 <= len(text) <= 3 * len(question) + 40:
+        return f"{len(text)} characters"
+    if _MARKUP.search(text):
+        return "markup"
+    if detect_language(text) != "nl":
+        return "not Dutch"
+    return ""
+
+
+_MARKUP = re.compile(r"<\|?/?[A-Za-z_][^<>]{0,40}>")
 
 
 def _defuse(text: str) -> str:

@@ -28,6 +28,7 @@ from evidence_finder.ui.backend import Backend, DocumentRow
 from evidence_finder.ui.guards import ExportFolders, check_credentials, question_problem, shown
 from evidence_finder.ui.i18n import DEFAULT_LANG, EXAMPLES, LANG_CHOICES, t
 from evidence_finder.ui.render import Turn, esc
+from evidence_finder.ui.throttle import LoginThrottle
 
 log = logging.getLogger(__name__)
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -346,7 +347,18 @@ def launch_options(settings: Settings) -> dict[str, Any]:
     if user and password:
         opts["auth"] = (user, password)
         opts["auth_message"] = "Evidence Finder"
+        opts["app_kwargs"] = {"middleware": [login_throttle(settings)]}
     return opts
+
+
+def login_throttle(settings: Settings) -> Any:
+    """Gradio's auth callback never sees the client: failed logins are counted in front of it."""
+    from starlette.middleware import Middleware
+
+    s = settings.server
+    return Middleware(LoginThrottle, max_failures=s.login_max_failures,  # type: ignore[arg-type]
+                      window_s=s.login_window_s, lockout_s=s.login_lockout_s,
+                      max_lockout_s=s.login_max_lockout_s)
 
 
 def check_binding(settings: Settings, host: str) -> None:
