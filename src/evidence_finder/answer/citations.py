@@ -56,7 +56,7 @@ def citation_json(c: Citation) -> dict[str, Any]:
     return {
         "n": c.n, "doc": p.doc_id, "text": c.text, "location": span_location(p, start, end),
         "title": c.title, "kind": p.kind, "passage_id": p.id, "passage_text": p.text,
-        "attribution": p.attribution,
+        "attribution": p.attribution, "speaker": p.speaker, "speaker_org": p.speaker_org,
     }
 
 
@@ -75,6 +75,7 @@ def answer_json(answer: Answer, qid: str) -> dict[str, Any]:
 def render_text(answer: Answer) -> str:
     """The answer for a terminal: text, notices, then the numbered evidence with locations."""
     from evidence_finder.answer.messages import msg
+    from evidence_finder.ingest.speakers import speaker_label
 
     lines = [answer.text]
     lines += [f"! {notice}" for notice in answer.notices]
@@ -86,5 +87,8 @@ def render_text(answer: Answer) -> str:
                                            f"p. {p.page}" if p.page else "") if x and x != c.title)
             lines.append(f"[{c.n}] {c.title}" + (f" — {where}" if where else ""))
             lines.append(f"    {' '.join(c.text.split())}")
+            who = speaker_label(p.speaker, p.speaker_org, p.attribution) if p.kind == "quote" else ""
+            if who:
+                lines.append(f"    — {who}")
     lines.append(f"({answer.backend}, {answer.elapsed_ms:.0f} ms)")
     return "\n".join(lines)

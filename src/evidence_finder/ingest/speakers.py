@@ -389,3 +389,25 @@ def _primary(roles: frozenset[str]) -> str:
         if preferred in roles:
             return preferred
     return sorted(roles)[0]
+
+
+def question_topic(question: str) -> str:
+    """What a question that asks for someone's words is about: 'quotes from teachers about
+    job shadowing' → 'job shadowing'. Other questions are returned whole."""
+    q = " ".join(question.split())
+    cut = _TOPIC_CUT.search(q)
+    if cut is None or not _SPEECH_CUE.search(q[:cut.start()]) or not q[cut.end():].strip(" ?!."):
+        return q
+    return q[cut.end():].strip()
+
+
+def speaker_label(role: str, organisation: str = "", attribution: str = "") -> str:
+    """How a quote's speaker is shown: 'leerkracht, Basisschool De Regenboog'. Without a
+    recognised role, a short attribution line ('UIT: Onderzoeksrapport X') is shown as
+    printed; a lead-in sentence ('Een leerkracht geeft het volgende voorbeeld:') never is."""
+    if role:
+        return ", ".join(x for x in (role, organisation) if x)
+    a = " ".join(attribution.split())
+    if not a or a.endswith(":") or len(a.split()) > 10 or _SAYS.search(a):
+        return organisation
+    return a

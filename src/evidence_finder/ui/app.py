@@ -44,9 +44,10 @@ def _message(exc: BaseException, lang: str) -> str:
 
 
 def _filters(docs: list[str] | None, sectors: list[str] | None, types: list[str] | None,
-             kinds: list[str] | None, years: list[Any] | None) -> Filters:
+             kinds: list[str] | None, years: list[Any] | None, speakers: list[str] | None = None) -> Filters:
     return Filters(docs=list(docs or []), sectors=list(sectors or []), types=list(types or []),
-                   kinds=list(kinds or []), years=[int(y) for y in years or []])
+                   kinds=list(kinds or []), years=[int(y) for y in years or []],
+                   speakers=list(speakers or []))
 
 
 def _doc_table(rows: list[DocumentRow], lang: str) -> dict[str, list[Any]]:
@@ -124,6 +125,8 @@ def build(settings: Settings, searcher: Searcher | None = None, answer_service: 
                                                  label=t("f_kind", lang0), elem_id="ef-f-kind")
                             f_year = gr.Dropdown([str(y) for y in choices["years"]], multiselect=True,
                                                  label=t("f_year", lang0), elem_id="ef-f-year")
+                            f_speaker = gr.Dropdown(choices["speakers"], multiselect=True,
+                                                    label=t("f_speaker", lang0), elem_id="ef-f-speaker")
                 with gr.Column(scale=5):
                     evidence_title = gr.Markdown(f"### {t('evidence', lang0)}")
                     evidence = gr.HTML(render.render_evidence(None, 0, None, lang0), elem_id="ef-evidence",
@@ -163,11 +166,11 @@ def build(settings: Settings, searcher: Searcher | None = None, answer_service: 
                         del_btn = gr.Button(t("delete_go", lang0), variant="stop", elem_id="ef-delete-go")
                         del_status = gr.HTML("", elem_id="ef-delete-status")
 
-        filter_inputs = [f_doc, f_sector, f_type, f_kind, f_year]
+        filter_inputs = [f_doc, f_sector, f_type, f_kind, f_year, f_speaker]
 
         # ------------------------------------------------------------------ asking
         def ask(q: str, mode_v: str, docs: Any, sectors: Any, types: Any, kinds: Any, years: Any,
-                turns: list[Turn], lang_v: str) -> Iterator[tuple[Any, ...]]:
+                speakers: Any, turns: list[Turn], lang_v: str) -> Iterator[tuple[Any, ...]]:
             q = (q or "").strip()
             if not q:
                 gr.Warning(t("question_empty", lang_v))
@@ -184,7 +187,7 @@ def build(settings: Settings, searcher: Searcher | None = None, answer_service: 
             yield (render.render_transcript(turns, lang_v), gr.skip(), turns, "", gr.skip(), gr.skip())
             turn = turns[i]
             try:
-                filters = _filters(docs, sectors, types, kinds, years)
+                filters = _filters(docs, sectors, types, kinds, years, speakers)
                 for turn in backend.ask(q, filters, mode_v, history):
                     turns[i] = turn
                     if turn.answer is None:
@@ -242,7 +245,7 @@ def build(settings: Settings, searcher: Searcher | None = None, answer_service: 
                 gr.HTML(f'<div class="ef-banner" role="status">{esc(note)}</div>', visible=bool(note)),
                 gr.Dropdown(choices=c["docs"]), gr.Dropdown(choices=c["sectors"]),
                 gr.Dropdown(choices=c["types"]), gr.Dropdown(choices=c["kinds"]),
-                gr.Dropdown(choices=[str(y) for y in c["years"]]),
+                gr.Dropdown(choices=[str(y) for y in c["years"]]), gr.Dropdown(choices=c["speakers"]),
                 gr.Dropdown(choices=c["docs"], value=None),
             )
 
@@ -305,7 +308,7 @@ def build(settings: Settings, searcher: Searcher | None = None, answer_service: 
                 gr.Accordion(label=t("filters", lang_v)),
                 gr.Dropdown(label=t("f_doc", lang_v)), gr.Dropdown(label=t("f_sector", lang_v)),
                 gr.Dropdown(label=t("f_type", lang_v)), gr.Dropdown(label=t("f_kind", lang_v)),
-                gr.Dropdown(label=t("f_year", lang_v)),
+                gr.Dropdown(label=t("f_year", lang_v)), gr.Dropdown(label=t("f_speaker", lang_v)),
                 f"### {t('evidence', lang_v)}",
                 gr.DownloadButton(label=t("export_md", lang_v)),
                 gr.DownloadButton(label=t("export_csv", lang_v)),

@@ -40,6 +40,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "f_type": ("Type document", "Document type"),
     "f_kind": ("Soort fragment", "Kind of passage"),
     "f_year": ("Jaar", "Year"),
+    "f_speaker": ("Spreker (citaten)", "Speaker (quotes)"),
     "evidence": ("Bewijs", "Evidence"),
     "evidence_empty": (
         "Stel een vraag; de geciteerde passages verschijnen hier. Klik op een [n] in het antwoord "
