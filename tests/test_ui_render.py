@@ -163,3 +163,34 @@ def test_every_interface_string_exists_in_both_languages_with_the_same_placehold
         assert set(re.findall(r"{(\w+)}", nl)) == set(re.findall(r"{(\w+)}", en)), key
     assert i18n.t("ask") == "Vraag stellen" and i18n.t("ask", "en") == "Ask"
     assert any("KA2" in q for q in i18n.EXAMPLES)
+
+
+def test_quote_after_its_lead_in_paragraph_with_speaker_section_and_page() -> None:
+    """Quotes carry the paragraph *before* them as context (#16.3): the card shows that
+    paragraph, the quote marked, the printed attribution line, and speaker/section/page."""
+    quote = "“Ik wist niet hoe een <b>KA2-aanvraag</b> ging.”"
+    it = item(quote, quote, kind="quote", context="Docenten vinden het lastig.",
+              attribution="coördinator internationalisering", speaker="coördinator",
+              speaker_org="Pabo Noord")
+    assert render.context_html(it) == (
+        '<div class="ef-context"><span class="ef-around">Docenten vinden het lastig.</span>\n'
+        '<mark class="ef-span">“Ik wist niet hoe een &lt;b&gt;KA2-aanvraag&lt;/b&gt; ging.”</mark>\n'
+        '<span class="ef-around">– coördinator internationalisering –</span></div>')
+    assert render.where_html(it, "en") == (
+        '<dl class="ef-where"><div class="ef-where-speaker"><dt>Speaker</dt><dd>coördinator, Pabo Noord</dd>'
+        '</div><div class="ef-where-section"><dt>Section</dt><dd>1 Rapport › 1.2 Belemmeringen</dd></div>'
+        '<div class="ef-where-page_label"><dt>Page</dt><dd>4</dd></div></dl>')
+    lead_in = "Een leerkracht geeft het volgende voorbeeld:"
+    it = item(quote, quote, kind="quote", context=f"Er waren resultaten. {lead_in}", attribution=lead_in,
+              speaker="leerkracht", page=None)
+    out = render.context_html(it)
+    assert out.count(lead_in) == 1 and "–" not in out  # the lead-in is shown once, in its paragraph
+    assert "<dd>leerkracht</dd>" in render.where_html(it, "nl") and "Pagina" not in render.where_html(it, "nl")
+
+
+def test_quote_mode_answer_items_open_their_citation() -> None:
+    quote = "“Ik wist het niet.”"
+    it = item(quote, quote, kind="quote", speaker="docent")
+    turn = Turn("q", mode="quotes", answer=answer(f"Respondenten:\n\n- {quote} (docent) [1]", [it]), evidence=[it])
+    assert '<div class="ef-answer ef-quotes">' in render.render_transcript([turn], "nl")
+    assert "<dd>docent</dd>" in render.render_evidence(turn, 0, 1, "nl")

@@ -106,11 +106,33 @@ def test_quote_mode_gives_a_quote_with_copy_button(page: Any) -> None:
     assert cards.count() >= 1
     assert {c.get_attribute("data-kind") for c in cards.all()} == {"quote"}
     first = cards.first
-    assert "coördinator internationalisering" in first.locator(".ef-attr").inner_text()
+    assert "coördinator internationalisering" in first.locator(".ef-context").inner_text()
+    assert first.locator(".ef-where-speaker dd").inner_text() == "coördinator"
     first.locator("button.ef-copy").click()
     page.wait_for_selector("#ef-evidence button.ef-copy.ef-done")
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied.startswith("“Nou, voor mij") and "Internationalisering op de pabo" in copied
+
+
+def test_clicking_a_quote_shows_its_paragraph_speaker_and_section(page: Any) -> None:
+    """#16.3: a click on the quote in the chat opens its card with the paragraph around it."""
+    page.locator("#ef-mode").get_by_text("Citaten zoeken").click()
+    turn = ask(page, "Wat zeggen respondenten over de KA2-aanvraag?")
+    page.locator("#ef-evidence details.ef-card").first.locator("summary").click()  # close it first
+    page.wait_for_selector("#ef-evidence details.ef-card:not([open])")
+    turn.locator(".ef-answer li").first.get_by_text("Ik heb daar eigenlijk geen idee van").click()
+    card = page.locator("#ef-evidence details.ef-card.ef-selected[open]")
+    card.wait_for()
+    context = " ".join(card.locator(".ef-context").inner_text().split())
+    assert "Dat ontmoedigt docenten en coördinatoren." in context  # the paragraph before the quote
+    assert "– coördinator internationalisering –" in context
+    mark = " ".join(card.locator(".ef-context mark.ef-span").inner_text().split())
+    assert mark.startswith("“Nou, voor mij") and mark.endswith("kon het mij uitleggen.”")
+    assert card.locator(".ef-where-speaker dd").inner_text() == "coördinator"
+    assert card.locator(".ef-where-section dd").inner_text().endswith("1.2. Belemmeringen bij KA2-aanvragen")
+    assert card.locator(".ef-where-page_label").count() == 0  # a .txt source has no pages
+    page.screenshot(path=str(ARTIFACTS / "quote-in-context.png"), full_page=True)
+    assert not page.js_errors
 
 
 def test_sector_filter_changes_the_results(page: Any) -> None:

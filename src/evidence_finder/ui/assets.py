@@ -6,9 +6,15 @@ from __future__ import annotations
 # citation in the evidence panel. Only data attributes of our own links are read.
 TRANSCRIPT_JS = """
 element.addEventListener('click', (e) => {
-  const a = e.target.closest('a.ef-cite');
+  // in quote mode the whole quote opens its citation, not only its [n]
+  const item = e.target.closest('.ef-quotes li');
+  const a = e.target.closest('a.ef-cite') || (item && item.querySelector('a.ef-cite'));
   if (!a) return;
   e.preventDefault();
+  // the panel may already show this card (closed by hand): then the server's re-render is
+  // the same HTML and changes nothing, so open it here too
+  const card = document.getElementById(`ef-ev-${Number(a.dataset.turn)}-${Number(a.dataset.n)}`);
+  if (card) card.open = true;
   trigger('click', {turn: Number(a.dataset.turn), n: Number(a.dataset.n)});
 });
 watch('value', () => {
@@ -98,7 +104,13 @@ a.ef-chip { font-weight: 500; font-size: 0.82rem; border: 1px solid var(--border
   border-radius: 6px; line-height: 1.55; font-size: 0.92rem; white-space: pre-wrap; }
 .ef-around { color: var(--body-text-color-subdued); }
 mark.ef-span { background: #fde68a; color: inherit; padding: 0 1px; border-radius: 2px; }
-.ef-attr { font-size: 0.85rem; margin-top: 4px; font-style: italic; }
+.ef-quotes li { cursor: pointer; }
+.ef-quotes li:hover { background: var(--background-fill-secondary); border-radius: 4px; }
+.ef-where { display: flex; flex-wrap: wrap; gap: 2px 14px; margin: 6px 0 0 0; font-size: 0.85rem; }
+.ef-where > div { display: flex; gap: 4px; }
+.ef-where dt { color: var(--body-text-color-subdued); }
+.ef-where dt::after { content: ":"; }
+.ef-where dd { margin: 0; }
 .ef-actions { display: flex; align-items: center; gap: 10px; margin-top: 8px; }
 button.ef-copy { font-size: 0.8rem; border: 1px solid var(--border-color-primary); border-radius: 6px;
   padding: 2px 10px; background: var(--background-fill-secondary); cursor: pointer; }

@@ -72,6 +72,8 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "backend": ("antwoord", "answer"),
     "section": ("Hoofdstuk", "Section"),
     "page": ("p.", "p."),
+    "page_label": ("Pagina", "Page"),
+    "speaker": ("Spreker", "Speaker"),
     "kind_passage": ("passage", "passage"),
     "kind_quote": ("citaat", "quote"),
     "kind_table": ("tabel", "table"),

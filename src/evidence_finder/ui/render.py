@@ -12,8 +12,9 @@ import io
 import re
 from dataclasses import dataclass, field
 
+from evidence_finder.ingest.speakers import speaker_label
 from evidence_finder.text.markers import MARKER, MARKER_BODY, marker_numbers
-from evidence_finder.types import Answer, Citation, DocumentMeta
+from evidence_finder.types import Answer, Citation, DocumentMeta, Passage
 from evidence_finder.ui.i18n import t
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
@@ -133,7 +134,8 @@ def _turn_body(turn: Turn, i: int, lang: str) -> str:
     if a.abstained:
         out.append(f'<div class="ef-abstain">{esc(t("abstained", lang))}</div>')
     known = {c.n for c in a.citations}
-    out.append(f'<div class="ef-answer">{answer_html(a.text, i, known)}</div>')
+    quotes = " ef-quotes" if turn.mode == "quotes" else ""
+    out.append(f'<div class="ef-answer{quotes}">{answer_html(a.text, i, known)}</div>')
     if a.citations:
         chips = "".join(
             f'<a href="#" class="ef-cite ef-chip" data-turn="{i}" data-n="{c.n}">[{c.n}] '
@@ -191,6 +193,8 @@ def context_html(item: EvidenceItem) -> str:
     context, text = _compact(p.context), _compact(p.text)
     if context and find_span(context, span):
         body = highlight(context, span)  # a quote or table inside its paragraph
+    elif p.kind == "quote" and context:
+        body = _quote_in_paragraph(p, context, text, span)
     elif find_span(text, span):
         body = highlight(text, span)
     else:
@@ -198,6 +202,35 @@ def context_html(item: EvidenceItem) -> str:
     before = f'<span class="ef-around">{esc(_compact(item.before))} </span>' if item.before else ""
     after = f'<span class="ef-around"> {esc(_compact(item.after))}</span>' if item.after else ""
     return f'<div class="ef-context">{before}{body}{after}</div>'
+
+
+def _quote_in_paragraph(p: Passage, context: str, text: str, span: str) -> str:
+    """A quote after the paragraph that leads into it, and the attribution line printed
+    after it (a lead-in sentence is already part of that paragraph)."""
+    quote = highlight(text, span) if find_span(text, span) else f'<mark class="ef-span">{esc(span)}</mark>'
+    attribution = " ".join(p.attribution.split())
+    tail = ""
+    if attribution and not find_span(context, attribution) and not find_span(text, attribution):
+        tail = f'\n<span class="ef-around">– {esc(attribution)} –</span>'
+    return f'<span class="ef-around">{esc(context)}</span>\n{quote}{tail}'
+
+
+def where_html(item: EvidenceItem, lang: str) -> str:
+    """Who says a quote, and where the cited text is: speaker, section path, page."""
+    p = item.citation.passage
+    rows = []
+    who = speaker_label(p.speaker, p.speaker_org, p.attribution) if p.kind == "quote" else ""
+    if who:
+        rows.append(("speaker", who))
+    if p.section:
+        rows.append(("section", p.section.replace(" > ", " › ")))
+    if p.page:
+        rows.append(("page_label", str(p.page)))
+    if not rows:
+        return ""
+    cells = "".join(f'<div class="ef-where-{key}"><dt>{esc(t(key, lang))}</dt><dd>{esc(value)}</dd></div>'
+                    for key, value in rows)
+    return f'<dl class="ef-where">{cells}</dl>'
 
 
 def _compact(text: str) -> str:
@@ -213,7 +246,8 @@ def copy_text(item: EvidenceItem) -> str:
         c.title, str(item.meta.year) if item.meta and item.meta.year else "",
         p.section.split(" > ")[-1] if p.section else "", f"p. {p.page}" if p.page else "",
     ) if x)
-    who = f" — {p.attribution}" if p.attribution else ""
+    label = speaker_label(p.speaker, p.speaker_org, p.attribution) if p.kind == "quote" else ""
+    who = f" — {label}" if label else ""
     return f"{quoted(c.text or p.text)}{who} ({where})"
 
 
@@ -228,15 +262,13 @@ def render_evidence(turn: Turn | None, turn_index: int, selected: int | None, la
         c = item.citation
         is_open = c.n == selected
         meta = " · ".join(esc(b) for b in _meta_bits(item, lang))
-        attribution = (f'<div class="ef-attr">— {esc(c.passage.attribution)}</div>'
-                       if c.passage.attribution else "")
         cards.append(
             f'<details class="ef-card{" ef-selected" if is_open else ""}" id="ef-ev-{turn_index}-{c.n}" '
             f'data-n="{c.n}" data-kind="{esc(c.passage.kind)}"{" open" if is_open else ""}>'
             f'<summary><span class="ef-n">{c.n}</span><span class="ef-title">{esc(c.title)}</span>'
             f'<span class="ef-meta">{meta}</span>'
             f'<span class="ef-quote">{esc(quoted(_short(c.text, 220)))}</span></summary>'
-            f"{context_html(item)}{attribution}"
+            f"{context_html(item)}{where_html(item, lang)}"
             f'<div class="ef-actions"><button type="button" class="ef-copy" '
             f'data-copy="{esc(copy_text(item))}" data-done="{esc(t("copied", lang))}">'
             f'{esc(t("copy", lang))}</button><span class="ef-docid">{esc(c.passage.doc_id)}</span></div>'
