@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 
 from evidence_finder.types import Answer, Citation, DocumentMeta, Passage
@@ -121,28 +119,6 @@ def test_copy_text_keeps_existing_quote_marks_and_names_the_speaker() -> None:
 
 
 # ---------------------------------------------------------------------------- exports
-def test_claims_are_the_sentences_that_carry_each_marker() -> None:
-    text = "De administratie is zwaar [1]. De slaagkans is laag [1][2].\n\n- Steun helpt. [3]"
-    assert render.claims_by_citation(text) == {
-        1: ["De administratie is zwaar.", "De slaagkans is laag."],
-        2: ["De slaagkans is laag."],
-        3: ["Steun helpt."],
-    }
-
-
-def test_csv_has_the_columns_one_row_per_claim_and_neutralised_formulas() -> None:
-    a = item("=HYPERLINK(\"x\") is een drempel.", "=HYPERLINK(\"x\") is een drempel.", n=1)
-    b = item("Niet geciteerd in de tekst.", "Niet geciteerd in de tekst.", n=2, id="p2", page=None)
-    ans = answer("Zwaar [1]. Laag [1].", [a, b])
-    rows = list(csv.reader(io.StringIO(render.evidence_csv("Wat <hindert>?", ans))))
-    assert rows[0] == ["question", "claim", "quote", "document", "section", "page"]
-    assert rows[1] == ["Wat <hindert>?", "Zwaar.", "'=HYPERLINK(\"x\") is een drempel.",
-                       "Rapport <i>pabo</i>", "1.2 Belemmeringen", "4"]
-    assert rows[2][1] == "Laag."
-    assert rows[3] == ["Wat <hindert>?", "", "Niet geciteerd in de tekst.", "Rapport <i>pabo</i>",
-                       "1.2 Belemmeringen", ""]
-
-
 def test_markdown_export_lists_sources_and_keeps_html_as_text() -> None:
     a = item("De drempel <script>.", "De drempel <script>.", n=1)
     ans = answer("Drempel [1].", [a], notices=["let op"])

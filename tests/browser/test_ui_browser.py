@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 from typing import Any
 
@@ -161,19 +163,35 @@ def test_and_in_mbo_follow_up_cites_mbo_evidence(page: Any) -> None:
     page.screenshot(path=str(ARTIFACTS / "follow-up-mbo.png"), full_page=True)
 
 
-def test_export_markdown_and_csv(page: Any) -> None:
+def download(page: Any, selector: str) -> str:
+    with page.expect_download() as got:
+        page.click(selector)
+    return Path(got.value.path()).read_text(encoding="utf-8-sig")
+
+
+def test_export_markdown_csv_and_references(page: Any) -> None:
+    """#16.4: every export of the answer reads back; after a refused question the last real
+    answer can still be exported."""
     ask(page, KA2_QUESTION)
     page.wait_for_selector("#ef-export-md:not([disabled])")
-    with page.expect_download() as got:
-        page.click("#ef-export-md")
-    md = Path(got.value.path()).read_text(encoding="utf-8")
+    md = download(page, "#ef-export-md")
     assert md.startswith(f"# {KA2_QUESTION}\n")
     assert "## Bronnen" in md and "[1] **" in md and "rapport_pabo.txt" in md
-    with page.expect_download() as got:
-        page.click("#ef-export-csv")
-    csv_text = Path(got.value.path()).read_text(encoding="utf-8-sig")
-    assert csv_text.splitlines()[0] == "question,claim,quote,document,section,page"
-    assert "Internationalisering op de pabo" in csv_text
+    rows = list(csv.DictReader(io.StringIO(download(page, "#ef-export-csv"))))
+    assert {"doc_id", "title", "publisher", "year", "section", "page", "speaker", "kind", "char_start",
+            "char_end", "text"} <= set(rows[0])
+    assert ("Internationalisering op de pabo", "Testbureau", "2021") in {
+        (r["title"], r["publisher"], r["year"]) for r in rows}
+    ris = download(page, "#ef-export-ris")
+    assert "TY  - RPRT" in ris and "TI  - Internationalisering op de pabo" in ris and "ER  - " in ris
+    bib = download(page, "#ef-export-bib")
+    assert bib.startswith("@techreport{testbureau2021internationalisering,")
+
+    refused = ask(page, "Wat is de hoofdstad van Peru?")
+    assert refused.locator(".ef-abstain").count() == 1
+    for button in ("#ef-export-md", "#ef-export-csv", "#ef-export-ris", "#ef-export-bib"):
+        assert page.locator(button).is_enabled()
+    assert download(page, "#ef-export-md").startswith(f"# {KA2_QUESTION}\n")  # the last real answer
 
 
 def test_upload_then_find_then_delete(page: Any, tmp_path: Path) -> None:

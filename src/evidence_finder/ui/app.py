@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,6 +24,7 @@ from evidence_finder.settings import Settings
 from evidence_finder.ui import render
 from evidence_finder.ui.assets import CSS, EVIDENCE_JS, TRANSCRIPT_JS
 from evidence_finder.ui.backend import Backend, DocumentRow
+from evidence_finder.ui.exports import write_exports
 from evidence_finder.ui.guards import ExportFolders, check_credentials, question_problem, shown
 from evidence_finder.ui.i18n import DEFAULT_LANG, EXAMPLES, LANG_CHOICES, t
 from evidence_finder.ui.render import Turn, esc
@@ -61,17 +61,10 @@ def _doc_table(rows: list[DocumentRow], lang: str) -> dict[str, list[Any]]:
 _EXPORTS = ExportFolders()
 
 
-def _write_exports(turn: Turn, lang: str) -> tuple[str, str]:
-    """The latest answer as Markdown and CSV files (Gradio serves them as downloads)."""
-    assert turn.answer is not None
-    out = _EXPORTS.new()  # one folder per answer, only the newest kept (not one left per answer)
-    slug = re.sub(r"[^a-z0-9]+", "-", turn.question.lower()).strip("-")[:40] or "answer"
-    md = out / f"evidence-{slug}.md"
-    md.write_text(render.answer_markdown(turn.question, turn.answer, turn.evidence, lang), encoding="utf-8")
-    csv_path = out / f"evidence-{slug}.csv"
-    # utf-8-sig: spreadsheet programs then read accents correctly
-    csv_path.write_text(render.evidence_csv(turn.question, turn.answer), encoding="utf-8-sig")
-    return str(md), str(csv_path)
+def _write_exports(turn: Turn, lang: str) -> tuple[str, str, str, str]:
+    """The latest answer as Markdown, CSV, RIS and BibTeX files (Gradio serves them as downloads)."""
+    # one folder per answer, only the newest kept (not one left per answer)
+    return write_exports(_EXPORTS.new(), turn, lang).paths()
 
 
 def build(settings: Settings, searcher: Searcher | None = None, answer_service: Any = None,
@@ -136,6 +129,11 @@ def build(settings: Settings, searcher: Searcher | None = None, answer_service: 
                                                    elem_id="ef-export-md")
                         csv_btn = gr.DownloadButton(t("export_csv", lang0), interactive=False, size="sm",
                                                     elem_id="ef-export-csv")
+                    with gr.Row():
+                        ris_btn = gr.DownloadButton(t("export_ris", lang0), interactive=False, size="sm",
+                                                    elem_id="ef-export-ris")
+                        bib_btn = gr.DownloadButton(t("export_bib", lang0), interactive=False, size="sm",
+                                                    elem_id="ef-export-bib")
             with gr.Tab(t("tab_sources", lang0), id="sources", elem_id="ef-tab-sources") as tab_sources:
                 docs_title = gr.Markdown(f"### {t('docs_heading', lang0)}")
                 docs_table = gr.Dataframe(headers=_doc_table([], lang0)["headers"], interactive=False,
@@ -167,6 +165,8 @@ def build(settings: Settings, searcher: Searcher | None = None, answer_service: 
                         del_status = gr.HTML("", elem_id="ef-delete-status")
 
         filter_inputs = [f_doc, f_sector, f_type, f_kind, f_year, f_speaker]
+        export_btns = [md_btn, csv_btn, ris_btn, bib_btn]
+        no_change = (gr.skip(),) * len(export_btns)
 
         # ------------------------------------------------------------------ asking
         def ask(q: str, mode_v: str, docs: Any, sectors: Any, types: Any, kinds: Any, years: Any,
@@ -174,17 +174,17 @@ def build(settings: Settings, searcher: Searcher | None = None, answer_service: 
             q = (q or "").strip()
             if not q:
                 gr.Warning(t("question_empty", lang_v))
-                yield (gr.skip(),) * 6
+                yield (gr.skip(),) * 8
                 return
             problem = question_problem(q)
             if problem:  # shown as a message, never as {"error": null} from a failed encoding
                 turns = [*turns, Turn(question=shown(q), mode=mode_v, error=problem)]
-                yield (render.render_transcript(turns, lang_v), gr.skip(), turns, "", gr.skip(), gr.skip())
+                yield (render.render_transcript(turns, lang_v), gr.skip(), turns, "", *no_change)
                 return
             history = list(turns)
             turns = [*history, Turn(question=q, mode=mode_v)]
             i = len(turns) - 1
-            yield (render.render_transcript(turns, lang_v), gr.skip(), turns, "", gr.skip(), gr.skip())
+            yield (render.render_transcript(turns, lang_v), gr.skip(), turns, "", *no_change)
             turn = turns[i]
             try:
                 filters = _filters(docs, sectors, types, kinds, years, speakers)
@@ -192,21 +192,19 @@ def build(settings: Settings, searcher: Searcher | None = None, answer_service: 
                     turns[i] = turn
                     if turn.answer is None:
                         yield (render.render_transcript(turns, lang_v), gr.skip(), turns, gr.skip(),
-                               gr.skip(), gr.skip())
+                               *no_change)
             except Exception as exc:  # every failure becomes a message in the conversation
                 turn = Turn(question=q, mode=mode_v, error=_message(exc, lang_v))
                 turns[i] = turn
             panel = render.render_evidence(turn, i, None, lang_v)
             if turn.answer is not None and turn.answer.citations:
-                md, csv_file = _write_exports(turn, lang_v)
-                downloads = (gr.DownloadButton(value=md, interactive=True),
-                             gr.DownloadButton(value=csv_file, interactive=True))
-            else:
-                downloads = (gr.DownloadButton(value=None, interactive=False),
-                             gr.DownloadButton(value=None, interactive=False))
+                downloads = tuple(gr.DownloadButton(value=path, interactive=True)
+                                  for path in _write_exports(turn, lang_v))
+            else:  # a refusal or an error: the last real answer stays exportable
+                downloads = no_change
             yield (render.render_transcript(turns, lang_v), panel, turns, gr.skip(), *downloads)
 
-        ask_outputs = [transcript, evidence, turns_state, question, md_btn, csv_btn]
+        ask_outputs = [transcript, evidence, turns_state, question, *export_btns]
         ask_inputs = [question, mode, *filter_inputs, turns_state, lang]
         question.submit(ask, ask_inputs, ask_outputs)
         ask_btn.click(ask, ask_inputs, ask_outputs)
@@ -227,10 +225,9 @@ def build(settings: Settings, searcher: Searcher | None = None, answer_service: 
 
         def clear(lang_v: str) -> tuple[Any, ...]:
             return (render.render_transcript([], lang_v), render.render_evidence(None, 0, None, lang_v), [],
-                    gr.DownloadButton(value=None, interactive=False),
-                    gr.DownloadButton(value=None, interactive=False))
+                    *(gr.DownloadButton(value=None, interactive=False) for _ in export_btns))
 
-        clear_btn.click(clear, lang, [transcript, evidence, turns_state, md_btn, csv_btn])
+        clear_btn.click(clear, lang, [transcript, evidence, turns_state, *export_btns])
 
         # ------------------------------------------------------------------ sources
         def refresh(lang_v: str) -> tuple[Any, ...]:
@@ -312,6 +309,7 @@ def build(settings: Settings, searcher: Searcher | None = None, answer_service: 
                 f"### {t('evidence', lang_v)}",
                 gr.DownloadButton(label=t("export_md", lang_v)),
                 gr.DownloadButton(label=t("export_csv", lang_v)),
+                gr.DownloadButton(label=t("export_ris", lang_v)), gr.DownloadButton(label=t("export_bib", lang_v)),
                 f"### {t('docs_heading', lang_v)}", f"### {t('upload_heading', lang_v)}",
                 gr.File(label=t("upload_files", lang_v)),
                 t("upload_info", lang_v, types=types_label, mb=max_mb),
@@ -324,7 +322,7 @@ def build(settings: Settings, searcher: Searcher | None = None, answer_service: 
 
         lang.change(switch_language, [lang, turns_state], [
             header, tab_chat, tab_sources, transcript, evidence, question, ask_btn, mode, clear_btn,
-            examples_label, filters_acc, *filter_inputs, evidence_title, md_btn, csv_btn, docs_title,
+            examples_label, filters_acc, *filter_inputs, evidence_title, *export_btns, docs_title,
             upload_title, up_files, up_info, up_title, up_year, up_sectors, up_type, up_btn,
             delete_title, del_doc, del_btn,
         ]).then(refresh, lang, refresh_outputs)

@@ -51,6 +51,8 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "export": ("Exporteren", "Export"),
     "export_md": ("Markdown (.md)", "Markdown (.md)"),
     "export_csv": ("Bewijstabel (.csv)", "Evidence table (.csv)"),
+    "export_ris": ("Referenties (.ris)", "References (.ris)"),
+    "export_bib": ("Referenties (.bib)", "References (.bib)"),
     "export_none": ("Nog niets om te exporteren.", "Nothing to export yet."),
     "copy": ("Kopiëren", "Copy"),
     "copied": ("Gekopieerd", "Copied"),

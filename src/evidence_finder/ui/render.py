@@ -1,4 +1,4 @@
-"""Pure rendering: answers and evidence as escaped HTML, exports as Markdown and CSV.
+"""Pure rendering: answers and evidence as escaped HTML, the answer as Markdown.
 
 Every piece of document or answer text goes through :func:`esc` before any tag of ours is
 wrapped around it, so HTML or script inside a document shows as text and never runs.
@@ -6,21 +6,17 @@ wrapped around it, so HTML or script inside a document shows as text and never r
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 import re
 from dataclasses import dataclass, field
 
 from evidence_finder.ingest.speakers import speaker_label
-from evidence_finder.text.markers import MARKER, MARKER_BODY, marker_numbers
+from evidence_finder.text.markers import MARKER, marker_numbers
 from evidence_finder.types import Answer, Citation, DocumentMeta, Passage
 from evidence_finder.ui.i18n import t
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
-_SENTENCE_END = re.compile(rf"(?<=[.!?…])(?:\s*\[{MARKER_BODY}\])*\s+(?=[A-ZÀ-Ý“\"'(])")
-CSV_COLUMNS = ("question", "claim", "quote", "document", "section", "page")
 
 
 @dataclass
@@ -278,37 +274,6 @@ def render_evidence(turn: Turn | None, turn_index: int, selected: int | None, la
 
 
 # ---------------------------------------------------------------------------- exports
-def strip_markers(text: str) -> str:
-    return re.sub(r"\s+([.,;:!?])", r"\1", MARKER.sub("", text)).strip()
-
-
-def claims_by_citation(text: str) -> dict[int, list[str]]:
-    """For each [n], the sentences of the answer that carry it (markers removed)."""
-    out: dict[int, list[str]] = {}
-    for line in text.splitlines():
-        line = _LIST_ITEM.sub("", line).strip()
-        if not line:
-            continue
-        for sentence in _split_sentences(line):
-            for m in MARKER.finditer(sentence):
-                for n in marker_numbers(m.group(1)):
-                    claim = strip_markers(sentence)
-                    bucket = out.setdefault(n, [])
-                    if claim and claim not in bucket:
-                        bucket.append(claim)
-    return out
-
-
-def _split_sentences(line: str) -> list[str]:
-    """Split after sentence ends, keeping a marker that follows the full stop with its sentence."""
-    cuts, pos = [], 0
-    for m in _SENTENCE_END.finditer(line):
-        cuts.append(line[pos:m.end()].strip())
-        pos = m.end()
-    cuts.append(line[pos:].strip())
-    return [c for c in cuts if c]
-
-
 def _md_text(text: str) -> str:
     """Document text inside Markdown: HTML-looking text, images and links stay text when the
     memo is rendered."""
@@ -327,37 +292,11 @@ def answer_markdown(question: str, answer: Answer, evidence: list[EvidenceItem],
     for item in evidence:
         c = item.citation
         bits = " · ".join(_meta_bits(item, lang))
-        lines.append(f"[{c.n}] **{_md_text(c.title)}** — {_md_text(bits)} (`{c.passage.doc_id}`)")
+        by = f" ({_md_text(item.meta.publisher)})" if item.meta and item.meta.publisher else ""
+        lines.append(f"[{c.n}] **{_md_text(c.title)}**{by} — {_md_text(bits)} (`{c.passage.doc_id}`)")
         quote = " ".join(c.text.split())
-        who = f" — {_md_text(c.passage.attribution)}" if c.passage.attribution else ""
+        p = c.passage
+        label = speaker_label(p.speaker, p.speaker_org, p.attribution) if p.kind == "quote" else ""
+        who = f" — {_md_text(label)}" if label else ""
         lines += ["", f"> {_md_text(quoted(quote))}{who}", ""]
     return "\n".join(lines).rstrip() + "\n"
-
-
-def _csv_cell(value: object) -> str:
-    """Neutralise spreadsheet formulas (a cell starting with = + - @ is data, not code)."""
-    s = "" if value is None else str(value)
-    return "'" + s if s[:1] in ("=", "+", "-", "@", "\t", "\r") else s
-
-
-def evidence_rows(question: str, answer: Answer) -> list[dict[str, str]]:
-    """One row per (claim, citation): question, claim, quote, document, section, page."""
-    claims = claims_by_citation(answer.text)
-    rows = []
-    for c in answer.citations:
-        for claim in claims.get(c.n) or [""]:
-            rows.append({
-                "question": question, "claim": claim, "quote": " ".join(c.text.split()),
-                "document": c.title, "section": c.passage.section.split(" > ")[-1],
-                "page": "" if c.passage.page is None else str(c.passage.page),
-            })
-    return rows
-
-
-def evidence_csv(question: str, answer: Answer) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-    writer.writeheader()
-    for row in evidence_rows(question, answer):
-        writer.writerow({k: _csv_cell(v) for k, v in row.items()})
-    return buf.getvalue()
