@@ -121,6 +121,12 @@ _SAYS_INSIDE = re.compile(
     r"(?P<body>(?:een|de|het|één)\s[^.!?;“”\"]{3,100}?)\s*[.,:]\s*[“\"‘]",
     re.I,
 )
+# '“…,” zegt een directeur.' closing the quote's own paragraph
+_SAYS_TAIL = re.compile(
+    r"[”\"’]\s*,?\s*(?:zegt|zei|vertelt|vertelde|stelt|aldus|benadrukt|verwoordt)\s+"
+    r"(?P<body>(?:een|de|het|één)\s[^.!?;“”\"]{3,100}?)\s*[.!]?\s*$",
+    re.I,
+)
 _ORG_AFTER_ROLE = re.compile(
     r"^\s*(?:,\s*|\s+(?:van|bij|op|uit|aan)\s+(?:het\s+|de\s+|een\s+)?)"
     r"(?P<org>(?:[A-Z0-9ÀÝ][\w'’&.!+-]*|(?:van|de|het|voor|en|in|aan)\b)(?:\s+(?:[A-Z0-9ÀÝ][\w'’&.!+-]*|"
@@ -272,9 +278,9 @@ def find_speaker(before: str, quote: str, after: str) -> Speaker | None:
             sp = _from_phrase(m.group("body"), pos)
             if sp is not None:
                 return sp
-    m = _SAYS_AFTER.match(first_after) or _SAYS_INSIDE.search(quote)
+    m = _SAYS_AFTER.match(first_after) or _SAYS_INSIDE.search(quote) or _SAYS_TAIL.search(quote)
     if m:
-        sp = _from_phrase(m.group("body"), "inside" if m.re is _SAYS_INSIDE else "after")
+        sp = _from_phrase(m.group("body"), "after" if m.re is _SAYS_AFTER else "inside")
         if sp is not None and sp.role:
             return Speaker(sp.role, sp.organisation, m.group(0).strip(" ,”\"“"), sp.position)
     m = _SOURCE_LINE.match(first_after)
