@@ -170,3 +170,16 @@ def test_quote_mode_answer_items_open_their_citation() -> None:
     turn = Turn("q", mode="quotes", answer=answer(f"Respondenten:\n\n- {quote} (docent) [1]", [it]), evidence=[it])
     assert '<div class="ef-answer ef-quotes">' in render.render_transcript([turn], "nl")
     assert "<dd>docent</dd>" in render.render_evidence(turn, 0, 1, "nl")
+
+
+def test_sources_tab_helpers_follow_the_language_and_escape() -> None:
+    from evidence_finder.ui import sources
+
+    assert sources.type_choices("nl") == [("rapport", "report"), ("factsheet", "factsheet")]
+    assert sources.type_label("report", "en") == "report" and sources.type_label("memo", "nl") == "memo"
+    assert sources.interface_style("nl") == (
+        '<style>:root { --ef-upload-drop: "Sleep bestanden hierheen – of – klik om te kiezen"; }</style>')
+    assert sources.delete_question(None, {}, "nl") == ""
+    assert sources.delete_question("x.txt", {"x.txt": "Rapport <b>X</b>"}, "en") == (
+        '<p class="ef-confirm" role="alertdialog">Delete x.txt (Rapport &lt;b&gt;X&lt;/b&gt;) from the index? '
+        "This cannot be undone.</p>")

@@ -214,7 +214,16 @@ def test_upload_then_find_then_delete(page: Any, tmp_path: Path) -> None:
     open_sources(page)
     page.locator("#ef-del-doc input").click()
     page.get_by_role("option", name="Uitwisseling met zeilschepen").click()
+    page.click("#ef-delete-go")  # asks first (#16.5); cancelling deletes nothing
+    page.wait_for_selector("#ef-delete-confirm .ef-confirm")
+    assert "Nieuw_rapport_concept.txt (Uitwisseling met zeilschepen) verwijderen" in \
+        page.inner_text("#ef-delete-confirm")
+    page.click("#ef-delete-no")
+    page.wait_for_selector("#ef-delete-confirm", state="hidden")
+    assert page.inner_text("#ef-delete-status").strip() == "Er is niets verwijderd."
+    assert "Nieuw_rapport_concept.txt" in page.inner_text("#ef-docs")
     page.click("#ef-delete-go")
+    page.click("#ef-delete-yes")
     page.wait_for_selector("#ef-delete-status .ef-status-ok")
     wait_for_text(page, "#ef-docs", "Nieuw_rapport_concept.txt", present=False)
     open_chat(page)
@@ -265,6 +274,44 @@ def test_english_switch(page: Any) -> None:
     turn = ask(page, KA2_QUESTION)
     assert turn.locator(".ef-who").first.inner_text().strip().lower() == "you"
     page.screenshot(path=str(ARTIFACTS / "answer-view-en.png"), full_page=True)
+
+
+@pytest.mark.parametrize(("browser_locale", "ui", "drop"), [
+    ("en-US", "Nederlands", "Sleep bestanden hierheen – of – klik om te kiezen"),
+    ("nl-NL", "English", "Drop files here – or – click to choose"),
+])
+def test_sources_tab_follows_the_interface_language_not_the_browser(
+        browser: Any, app_url: str, browser_locale: str, ui: str, drop: str) -> None:
+    """#16.5: every label of the Sources tab, the upload box's own text included, is in the
+    language chosen in the app, whatever language the browser has."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale=browser_locale)
+    pg = context.new_page()
+    try:
+        pg.goto(app_url)
+        pg.wait_for_selector("#ef-transcript .ef-chat")
+        if ui == "English":
+            pg.get_by_text("English", exact=True).click()
+            pg.get_by_role("tab", name="Sources").wait_for()
+        pg.get_by_role("tab", name="Bronnen" if ui == "Nederlands" else "Sources").click()
+        pg.wait_for_selector("#ef-upload-go")
+        shown = pg.evaluate("""() => getComputedStyle(document.querySelector(
+            '#ef-upload [data-testid="upload-text"]'), '::after').content""")
+        assert shown == f'"{drop}"'
+        pg.wait_for_function("() => document.querySelector('#ef-upload-go').innerText.trim() === arguments[0]"
+                             .replace("arguments[0]", "'Toevoegen aan de index'" if ui == "Nederlands"
+                                      else "'Add to the index'"))
+        text = pg.inner_text("#ef-tab-sources")
+        foreign = (["Documents in the index", "Add a document", "Delete a document", "Files", "report"]
+                   if ui == "Nederlands" else
+                   ["Documenten in de index", "Document toevoegen", "Bestanden", "Verwijderen", "rapport"])
+        assert [w for w in foreign if w in text.split("\n")] == []
+        visible_drop = pg.locator("#ef-upload [data-testid='upload-text']").inner_text()
+        assert "Drop File Here" not in visible_drop or pg.evaluate(
+            "() => getComputedStyle(document.querySelector('#ef-upload [data-testid=\"upload-text\"]')).fontSize"
+        ) == "0px"
+        pg.screenshot(path=str(ARTIFACTS / f"sources-{ui.lower()}-browser-{browser_locale}.png"), full_page=True)
+    finally:
+        context.close()
 
 
 def test_no_index_yet_is_explained_not_a_traceback(browser: Any, empty_app_url: str) -> None:

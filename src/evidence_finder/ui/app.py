@@ -28,10 +28,10 @@ from evidence_finder.ui.exports import write_exports
 from evidence_finder.ui.guards import ExportFolders, check_credentials, question_problem, shown
 from evidence_finder.ui.i18n import DEFAULT_LANG, EXAMPLES, LANG_CHOICES, t
 from evidence_finder.ui.render import Turn, esc
+from evidence_finder.ui.sources import delete_question, interface_style, type_choices, type_label
 
 log = logging.getLogger(__name__)
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
-DOC_TYPES = ("report", "factsheet")
 
 
 def _message(exc: BaseException, lang: str) -> str:
@@ -53,7 +53,7 @@ def _filters(docs: list[str] | None, sectors: list[str] | None, types: list[str]
 def _doc_table(rows: list[DocumentRow], lang: str) -> dict[str, list[Any]]:
     headers = [t(k, lang) for k in ("col_file", "col_title", "col_publisher", "col_year", "col_sectors",
                                     "col_type", "col_lang", "col_passages", "col_quotes", "col_tables")]
-    data = [[r.doc_id, r.title, r.publisher, r.year or "", ", ".join(r.sectors), r.type, r.language,
+    data = [[r.doc_id, r.title, r.publisher, r.year or "", ", ".join(r.sectors), type_label(r.type, lang), r.language,
              r.passages, r.quotes, r.tables] for r in rows]
     return {"headers": headers, "data": data}
 
@@ -153,7 +153,7 @@ def build(settings: Settings, searcher: Searcher | None = None, answer_service: 
                                                              *choices["sectors"]}),
                                                      multiselect=True, allow_custom_value=True,
                                                      label=t("upload_sectors", lang0))
-                            up_type = gr.Dropdown(list(DOC_TYPES), value="report",
+                            up_type = gr.Dropdown(type_choices(lang0), value="report",
                                                   label=t("upload_type", lang0))
                         up_btn = gr.Button(t("upload_go", lang0), variant="primary", elem_id="ef-upload-go")
                         up_status = gr.HTML("", elem_id="ef-upload-status")
@@ -162,6 +162,12 @@ def build(settings: Settings, searcher: Searcher | None = None, answer_service: 
                         del_doc = gr.Dropdown(choices["docs"], label=t("delete_doc", lang0),
                                               elem_id="ef-del-doc")
                         del_btn = gr.Button(t("delete_go", lang0), variant="stop", elem_id="ef-delete-go")
+                        with gr.Group(visible=False, elem_id="ef-delete-confirm") as del_confirm:
+                            del_question = gr.HTML("")
+                            with gr.Row():
+                                del_yes = gr.Button(t("delete_yes", lang0), variant="stop", size="sm",
+                                                    elem_id="ef-delete-yes")
+                                del_no = gr.Button(t("delete_cancel", lang0), size="sm", elem_id="ef-delete-no")
                         del_status = gr.HTML("", elem_id="ef-delete-status")
 
         filter_inputs = [f_doc, f_sector, f_type, f_kind, f_year, f_speaker]
@@ -286,7 +292,20 @@ def build(settings: Settings, searcher: Searcher | None = None, answer_service: 
             note = "" if uploaded else " " + t("delete_corpus_note", lang_v)
             return f'<p class="ef-status-ok">{esc(t("delete_done", lang_v, doc=doc_id, n=n) + note)}</p>'
 
-        del_btn.click(delete, [del_doc, lang], del_status).then(refresh, lang, refresh_outputs)
+        def confirm_delete(doc_id: str | None, lang_v: str) -> tuple[Any, ...]:
+            """Nothing is deleted before the user confirms which document goes."""
+            if not doc_id:
+                return gr.Group(visible=False), "", f'<p class="ef-status-err">{esc(t("delete_none", lang_v))}</p>'
+            titles = {d: title for title, d in backend.filter_choices()["docs"]}
+            return gr.Group(visible=True), delete_question(doc_id, titles, lang_v), ""
+
+        del_btn.click(confirm_delete, [del_doc, lang], [del_confirm, del_question, del_status])
+        del_yes.click(lambda: gr.Group(visible=False), None, del_confirm) \
+            .then(delete, [del_doc, lang], del_status).then(refresh, lang, refresh_outputs)
+        del_no.click(lambda lang_v: (gr.Group(visible=False),
+                                     f'<p class="ef-status-ok">{esc(t("delete_cancelled", lang_v))}</p>'),
+                     lang, [del_confirm, del_status])
+        del_doc.change(lambda: gr.Group(visible=False), None, del_confirm)  # a new choice asks again
 
         # ------------------------------------------------------------------ language
         def switch_language(lang_v: str, turns: list[Turn]) -> tuple[Any, ...]:
@@ -314,23 +333,26 @@ def build(settings: Settings, searcher: Searcher | None = None, answer_service: 
                 gr.File(label=t("upload_files", lang_v)),
                 t("upload_info", lang_v, types=types_label, mb=max_mb),
                 gr.Textbox(label=t("upload_title", lang_v)), gr.Number(label=t("upload_year", lang_v)),
-                gr.Dropdown(label=t("upload_sectors", lang_v)), gr.Dropdown(label=t("upload_type", lang_v)),
+                gr.Dropdown(label=t("upload_sectors", lang_v)),
+                gr.Dropdown(label=t("upload_type", lang_v), choices=type_choices(lang_v)),
                 gr.Button(value=t("upload_go", lang_v)),
                 f"### {t('delete_heading', lang_v)}", gr.Dropdown(label=t("delete_doc", lang_v)),
                 gr.Button(value=t("delete_go", lang_v)),
+                gr.Button(value=t("delete_yes", lang_v)), gr.Button(value=t("delete_cancel", lang_v)),
+                gr.Group(visible=False),
             )
 
         lang.change(switch_language, [lang, turns_state], [
             header, tab_chat, tab_sources, transcript, evidence, question, ask_btn, mode, clear_btn,
             examples_label, filters_acc, *filter_inputs, evidence_title, *export_btns, docs_title,
             upload_title, up_files, up_info, up_title, up_year, up_sectors, up_type, up_btn,
-            delete_title, del_doc, del_btn,
+            delete_title, del_doc, del_btn, del_yes, del_no, del_confirm,
         ]).then(refresh, lang, refresh_outputs)
     return demo
 
 
 def _header_html(lang: str) -> str:
-    return f"<h1>Evidence Finder</h1><p>{esc(t('subtitle', lang))}</p>"
+    return f"<h1>Evidence Finder</h1><p>{esc(t('subtitle', lang))}</p>{interface_style(lang)}"
 
 
 def launch_options(settings: Settings) -> dict[str, Any]:

@@ -118,6 +118,12 @@ button.ef-copy.ef-done { border-color: #16a34a; color: #166534; }
 .ef-docid { font-size: 0.75rem; color: var(--body-text-color-subdued); font-family: var(--font-mono); }
 .ef-examples button { font-size: 0.82rem !important; }
 #ef-transcript { min-height: 320px; }
+/* Gradio writes 'Drop File Here' in the browser's language: show ours, in the interface's */
+#ef-upload [data-testid="upload-text"] { font-size: 0; }
+#ef-upload [data-testid="upload-text"] > :not(.icon-wrap) { display: none; }
+#ef-upload [data-testid="upload-text"]::after { content: var(--ef-upload-drop, ""); font-size: var(--text-lg);
+  line-height: 1.4; display: block; }
+.ef-confirm { font-weight: 600; color: #7f1d1d; margin: 6px 0; }
 .ef-status-ok { color: #166534; }
 .ef-status-err { color: #7f1d1d; }
 """

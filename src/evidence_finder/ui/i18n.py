@@ -96,6 +96,10 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "col_tables": ("Tabellen", "Tables"),
     "upload_heading": ("Document toevoegen", "Add a document"),
     "upload_files": ("Bestanden", "Files"),
+    "upload_drop": ("Sleep bestanden hierheen – of – klik om te kiezen",
+                    "Drop files here – or – click to choose"),
+    "type_report": ("rapport", "report"),
+    "type_factsheet": ("factsheet", "fact sheet"),
     "upload_info": (
         "Toegestaan: {types}; maximaal {mb} MB per bestand.",
         "Allowed: {types}; at most {mb} MB per file.",
@@ -108,6 +112,13 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "delete_heading": ("Document verwijderen", "Delete a document"),
     "delete_doc": ("Document", "Document"),
     "delete_go": ("Verwijderen", "Delete"),
+    "delete_confirm": (
+        "{doc} ({title}) verwijderen uit de index? Dit kan niet ongedaan worden gemaakt.",
+        "Delete {doc} ({title}) from the index? This cannot be undone.",
+    ),
+    "delete_yes": ("Ja, verwijderen", "Yes, delete"),
+    "delete_cancel": ("Annuleren", "Cancel"),
+    "delete_cancelled": ("Er is niets verwijderd.", "Nothing was deleted."),
     "refresh": ("Vernieuwen", "Refresh"),
     # messages
     "no_index": (
