@@ -183,3 +183,11 @@ def test_sources_tab_helpers_follow_the_language_and_escape() -> None:
     assert sources.delete_question("x.txt", {"x.txt": "Rapport <b>X</b>"}, "en") == (
         '<p class="ef-confirm" role="alertdialog">Delete x.txt (Rapport &lt;b&gt;X&lt;/b&gt;) from the index? '
         "This cannot be undone.</p>")
+
+
+def test_only_a_card_the_user_opened_is_marked_for_scrolling_into_view() -> None:
+    """A new answer's evidence must not pull a phone's page away from the answer (#16.6)."""
+    a = item("De drempel.", "De drempel.")
+    turn = Turn("q", answer=answer("x [1]", [a]), evidence=[a])
+    assert "data-opened" not in render.render_evidence(turn, 0, None, "nl")
+    assert '<div class="ef-evidence" data-turn="0" data-opened>' in render.render_evidence(turn, 0, 1, "nl")

@@ -18,8 +18,14 @@ element.addEventListener('click', (e) => {
   trigger('click', {turn: Number(a.dataset.turn), n: Number(a.dataset.n)});
 });
 watch('value', () => {
+  // the newest answer in view: its start when it does not fit (a phone), else all of it
   const turns = element.querySelectorAll('.ef-turn');
-  if (turns.length) turns[turns.length - 1].scrollIntoView({block: 'nearest'});
+  if (!turns.length) return;
+  const last = turns[turns.length - 1];
+  const bot = last.querySelector('.ef-bot') || last;
+  const r = bot.getBoundingClientRect();
+  if (r.height > window.innerHeight * 0.8) bot.scrollIntoView({block: 'start'});
+  else last.scrollIntoView({block: 'nearest'});
 });
 """
 
@@ -44,8 +50,10 @@ element.addEventListener('click', async (e) => {
   setTimeout(() => { b.textContent = b.dataset.label; b.classList.remove('ef-done'); }, 1600);
 });
 watch('value', () => {
-  const s = element.querySelector('.ef-selected mark') || element.querySelector('.ef-selected');
-  if (s) s.scrollIntoView({block: 'center', behavior: 'smooth'});
+  // only a citation the user opened is brought into view, title first; a new answer's
+  // evidence must not pull the page away from the answer (on a phone it sits below it)
+  const card = element.querySelector('.ef-evidence[data-opened] .ef-selected');
+  if (card) card.scrollIntoView({block: 'start', behavior: 'smooth'});
 });
 """
 
@@ -123,6 +131,16 @@ button.ef-copy.ef-done { border-color: #16a34a; color: #166534; }
 #ef-upload [data-testid="upload-text"] > :not(.icon-wrap) { display: none; }
 #ef-upload [data-testid="upload-text"]::after { content: var(--ef-upload-drop, ""); font-size: var(--text-lg);
   line-height: 1.4; display: block; }
+/* Phones: one column, so the transcript and the evidence grow with the page instead of
+   scrolling inside it (a swipe there would scroll the box, not the page) */
+@media (max-width: 760px) {
+  #ef-transcript, #ef-evidence, #ef-transcript .html-container, #ef-evidence .html-container {
+    max-height: none !important; overflow: visible !important; }
+  #ef-transcript { min-height: 0; }
+  .ef-card summary { grid-template-columns: auto minmax(0, 1fr); }
+  .ef-title { overflow-wrap: anywhere; }
+  .ef-user { max-width: 100%; }
+}
 .ef-confirm { font-weight: 600; color: #7f1d1d; margin: 6px 0; }
 .ef-status-ok { color: #166534; }
 .ef-status-err { color: #7f1d1d; }

@@ -251,6 +251,7 @@ def render_evidence(turn: Turn | None, turn_index: int, selected: int | None, la
     """Evidence panel for one turn; the ``selected`` citation is opened in its context."""
     if turn is None or turn.answer is None or not turn.evidence:
         return f'<div class="ef-evidence ef-empty"><p>{esc(t("evidence_empty", lang))}</p></div>'
+    opened = selected is not None  # the user asked for this card (see assets.EVIDENCE_JS)
     if selected is None:
         selected = turn.evidence[0].citation.n
     cards = []
@@ -270,7 +271,8 @@ def render_evidence(turn: Turn | None, turn_index: int, selected: int | None, la
             f'{esc(t("copy", lang))}</button><span class="ef-docid">{esc(c.passage.doc_id)}</span></div>'
             f"</details>"
         )
-    return f'<div class="ef-evidence" data-turn="{turn_index}">{"".join(cards)}</div>'
+    return (f'<div class="ef-evidence" data-turn="{turn_index}"{" data-opened" if opened else ""}>'
+            f'{"".join(cards)}</div>')
 
 
 # ---------------------------------------------------------------------------- exports
