@@ -109,8 +109,8 @@ def test_quote_mode_ranks_quotes_with_attribution(service: AnswerService) -> Non
     assert a.text.split("\n")[0] == "Respondenten over deze vraag:"
     assert a.text.split("\n")[2] == (
         "- “Nou, voor mij zou het heel handig zijn als ik beter wist hoe zo’n KA2-aanvraag ging. Ik heb "
-        "daar eigenlijk geen idee van en niemand op de opleiding kon het mij uitleggen.” (coördinator "
-        "internationalisering; Internationalisering op de pabo, 1.2. Belemmeringen bij KA2-aanvragen) [1]")
+        "daar eigenlijk geen idee van en niemand op de opleiding kon het mij uitleggen.” (coördinator; "
+        "Internationalisering op de pabo, 1.2. Belemmeringen bij KA2-aanvragen) [1]")  # the normalised speaker
     assert a.citations[0].text == a.citations[0].passage.text
     assert_grounded(a)
     b = service.ask("Quotes about internships abroad (stage)?", mode="quotes")

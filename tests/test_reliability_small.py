@@ -46,7 +46,7 @@ def test_exports_do_not_leave_a_folder_per_answer(tmp_path: Path, monkeypatch: p
     turn = Turn(question="vraag", mode="answer", answer=a,
                 evidence=[EvidenceItem(a.citations[0], None, "", "")])
     paths = [app._write_exports(turn, "nl") for _ in range(20)]
-    assert all(Path(md).parent.parent == tmp_path / "exports" for md, _ in paths)
+    assert all(Path(md).parent.parent == tmp_path / "exports" for md, *_ in paths)
     assert len(list((tmp_path / "exports").iterdir())) == 5
     assert Path(paths[-1][0]).is_file()
 

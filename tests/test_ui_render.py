@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 
 from evidence_finder.types import Answer, Citation, DocumentMeta, Passage
@@ -121,28 +119,6 @@ def test_copy_text_keeps_existing_quote_marks_and_names_the_speaker() -> None:
 
 
 # ---------------------------------------------------------------------------- exports
-def test_claims_are_the_sentences_that_carry_each_marker() -> None:
-    text = "De administratie is zwaar [1]. De slaagkans is laag [1][2].\n\n- Steun helpt. [3]"
-    assert render.claims_by_citation(text) == {
-        1: ["De administratie is zwaar.", "De slaagkans is laag."],
-        2: ["De slaagkans is laag."],
-        3: ["Steun helpt."],
-    }
-
-
-def test_csv_has_the_columns_one_row_per_claim_and_neutralised_formulas() -> None:
-    a = item("=HYPERLINK(\"x\") is een drempel.", "=HYPERLINK(\"x\") is een drempel.", n=1)
-    b = item("Niet geciteerd in de tekst.", "Niet geciteerd in de tekst.", n=2, id="p2", page=None)
-    ans = answer("Zwaar [1]. Laag [1].", [a, b])
-    rows = list(csv.reader(io.StringIO(render.evidence_csv("Wat <hindert>?", ans))))
-    assert rows[0] == ["question", "claim", "quote", "document", "section", "page"]
-    assert rows[1] == ["Wat <hindert>?", "Zwaar.", "'=HYPERLINK(\"x\") is een drempel.",
-                       "Rapport <i>pabo</i>", "1.2 Belemmeringen", "4"]
-    assert rows[2][1] == "Laag."
-    assert rows[3] == ["Wat <hindert>?", "", "Niet geciteerd in de tekst.", "Rapport <i>pabo</i>",
-                       "1.2 Belemmeringen", ""]
-
-
 def test_markdown_export_lists_sources_and_keeps_html_as_text() -> None:
     a = item("De drempel <script>.", "De drempel <script>.", n=1)
     ans = answer("Drempel [1].", [a], notices=["let op"])
@@ -163,3 +139,55 @@ def test_every_interface_string_exists_in_both_languages_with_the_same_placehold
         assert set(re.findall(r"{(\w+)}", nl)) == set(re.findall(r"{(\w+)}", en)), key
     assert i18n.t("ask") == "Vraag stellen" and i18n.t("ask", "en") == "Ask"
     assert any("KA2" in q for q in i18n.EXAMPLES)
+
+
+def test_quote_after_its_lead_in_paragraph_with_speaker_section_and_page() -> None:
+    """Quotes carry the paragraph *before* them as context (#16.3): the card shows that
+    paragraph, the quote marked, the printed attribution line, and speaker/section/page."""
+    quote = "“Ik wist niet hoe een <b>KA2-aanvraag</b> ging.”"
+    it = item(quote, quote, kind="quote", context="Docenten vinden het lastig.",
+              attribution="coördinator internationalisering", speaker="coördinator",
+              speaker_org="Pabo Noord")
+    assert render.context_html(it) == (
+        '<div class="ef-context"><span class="ef-around">Docenten vinden het lastig.</span>\n'
+        '<mark class="ef-span">“Ik wist niet hoe een &lt;b&gt;KA2-aanvraag&lt;/b&gt; ging.”</mark>\n'
+        '<span class="ef-around">– coördinator internationalisering –</span></div>')
+    assert render.where_html(it, "en") == (
+        '<dl class="ef-where"><div class="ef-where-speaker"><dt>Speaker</dt><dd>coördinator, Pabo Noord</dd>'
+        '</div><div class="ef-where-section"><dt>Section</dt><dd>1 Rapport › 1.2 Belemmeringen</dd></div>'
+        '<div class="ef-where-page_label"><dt>Page</dt><dd>4</dd></div></dl>')
+    lead_in = "Een leerkracht geeft het volgende voorbeeld:"
+    it = item(quote, quote, kind="quote", context=f"Er waren resultaten. {lead_in}", attribution=lead_in,
+              speaker="leerkracht", page=None)
+    out = render.context_html(it)
+    assert out.count(lead_in) == 1 and "–" not in out  # the lead-in is shown once, in its paragraph
+    assert "<dd>leerkracht</dd>" in render.where_html(it, "nl") and "Pagina" not in render.where_html(it, "nl")
+
+
+def test_quote_mode_answer_items_open_their_citation() -> None:
+    quote = "“Ik wist het niet.”"
+    it = item(quote, quote, kind="quote", speaker="docent")
+    turn = Turn("q", mode="quotes", answer=answer(f"Respondenten:\n\n- {quote} (docent) [1]", [it]), evidence=[it])
+    assert '<div class="ef-answer ef-quotes">' in render.render_transcript([turn], "nl")
+    assert "<dd>docent</dd>" in render.render_evidence(turn, 0, 1, "nl")
+
+
+def test_sources_tab_helpers_follow_the_language_and_escape() -> None:
+    from evidence_finder.ui import sources
+
+    assert sources.type_choices("nl") == [("rapport", "report"), ("factsheet", "factsheet")]
+    assert sources.type_label("report", "en") == "report" and sources.type_label("memo", "nl") == "memo"
+    assert sources.interface_style("nl") == (
+        '<style>:root { --ef-upload-drop: "Sleep bestanden hierheen – of – klik om te kiezen"; }</style>')
+    assert sources.delete_question(None, {}, "nl") == ""
+    assert sources.delete_question("x.txt", {"x.txt": "Rapport <b>X</b>"}, "en") == (
+        '<p class="ef-confirm" role="alertdialog">Delete x.txt (Rapport &lt;b&gt;X&lt;/b&gt;) from the index? '
+        "This cannot be undone.</p>")
+
+
+def test_only_a_card_the_user_opened_is_marked_for_scrolling_into_view() -> None:
+    """A new answer's evidence must not pull a phone's page away from the answer (#16.6)."""
+    a = item("De drempel.", "De drempel.")
+    turn = Turn("q", answer=answer("x [1]", [a]), evidence=[a])
+    assert "data-opened" not in render.render_evidence(turn, 0, None, "nl")
+    assert '<div class="ef-evidence" data-turn="0" data-opened>' in render.render_evidence(turn, 0, 1, "nl")

@@ -47,10 +47,9 @@ def hit_json(rank: int, hit: Any) -> dict[str, Any]:
         "score": round(float(hit.score), 6),
         "location": {"section": p.section, "page": p.page, "char_start": p.char_start,
                      "char_end": p.char_end},
-        "id": p.id, "attribution": p.attribution,
+        "id": p.id, "attribution": p.attribution, "speaker": p.speaker, "speaker_org": p.speaker_org,
         "scores": {k: round(float(v), 6) for k, v in hit.scores.items()},
         "roles": list(p.roles), "sectors": list(p.sectors or (hit.meta.sectors if hit.meta else ())),
-        "speaker": p.speaker, "speaker_org": p.speaker_org,
     }
 
 
@@ -151,11 +150,15 @@ def _ingest_with_bar(targets: list[Path], settings: Settings, follow_links: bool
 
 
 def _filters(doc: list[str] | None, sector: list[str] | None, type_: list[str] | None,
-             kind: list[str] | None, year: list[int] | None) -> Any:
+             kind: list[str] | None, year: list[int] | None, speaker: list[str] | None = None) -> Any:
     from evidence_finder.retrieval.search import Filters
 
     return Filters(docs=doc or [], sectors=sector or [], types=type_ or [], kinds=kind or [],
-                   years=year or [])
+                   years=year or [], speakers=speaker or [])
+
+
+Speaker = Annotated[Optional[list[str]], typer.Option(
+    "--speaker", help="Only quotes by this speaker: leerkracht, directeur … or teachers, principals …")]
 
 
 @app.command()
@@ -171,13 +174,14 @@ def search(
     type_: Annotated[Optional[list[str]], typer.Option("--type", help="report | factsheet")] = None,
     kind: Annotated[Optional[list[str]], typer.Option("--kind", help="passage | quote | table")] = None,
     year: Annotated[Optional[list[int]], typer.Option("--year")] = None,
+    speaker: Speaker = None,
     mode: Annotated[str, typer.Option("--mode", help="hybrid | dense | bm25")] = "hybrid",
 ) -> None:
     """Find the passages that answer a question."""
     _check_query_args(question, queries_file, fmt)
     from evidence_finder.retrieval.search import Searcher
 
-    filters = _filters(doc, sector, type_, kind, year)
+    filters = _filters(doc, sector, type_, kind, year, speaker)
     try:
         settings = _settings(index_dir)
         searcher = Searcher(settings)
@@ -220,6 +224,8 @@ def _run_queries(question: str | None, queries_file: Path | None,
 
 
 def _print_result(res: Any) -> None:
+    from evidence_finder.ingest.speakers import speaker_label
+
     if res.abstain:
         msg = ("The documents do not seem to cover this question; closest passages:"
                if res.lang == "en" else
@@ -234,8 +240,9 @@ def _print_result(res: Any) -> None:
             typer.echo(f"    {where}")
         text = p.text if len(p.text) < 600 else p.text[:600] + " …"
         typer.echo("    " + text.replace("\n\n", "\n    "))
-        if p.attribution:
-            typer.echo(f"    — {p.attribution}")
+        who = speaker_label(p.speaker, p.speaker_org, p.attribution) if p.kind == "quote" else ""
+        if who:
+            typer.echo(f"    — {who}")
     typer.echo(f"\n({res.elapsed_ms:.0f} ms)")
 
 
@@ -391,6 +398,7 @@ def ask(
     fmt: Fmt = "text",
     index_dir: IndexDir = None,
     mode: Annotated[str, typer.Option("--mode", help="answer | quotes")] = "answer",
+    speaker: Speaker = None,
 ) -> None:
     """Answer a question with verified citations (extractive by default, or the configured LLM)."""
     _check_query_args(question, queries_file, fmt)
@@ -406,7 +414,8 @@ def ask(
         service = AnswerService(Searcher(settings), settings)
 
         def one(q: dict[str, Any]) -> None:
-            answer = service.ask(q["question"], mode=mode, k=top_k)  # type: ignore[arg-type]
+            answer = service.ask(q["question"], mode=mode, k=top_k,  # type: ignore[arg-type]
+                                 filters=_filters(None, None, None, None, None, speaker))
             if fmt == "text":
                 typer.echo(render_text(answer) + "\n")
             else:

@@ -29,6 +29,7 @@ class SourceText:
     text: str
     page_starts: tuple[int, ...] = ()  # offset in `text` where page i+1 begins
     format: str = "txt"
+    title: str = ""  # the file's own title (DOCX/PDF metadata, Title style), if it has one
 
     def page_at(self, offset: int) -> int | None:
         """1-based page number of a source offset, or None for formats without pages."""

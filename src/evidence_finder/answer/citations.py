@@ -76,6 +76,7 @@ def answer_json(answer: Answer, qid: str) -> dict[str, Any]:
 def render_text(answer: Answer) -> str:
     """The answer for a terminal: text, notices, then the numbered evidence with locations."""
     from evidence_finder.answer.messages import msg
+    from evidence_finder.ingest.speakers import speaker_label
 
     lines = [answer.text]
     lines += [f"! {notice}" for notice in answer.notices]
@@ -87,5 +88,8 @@ def render_text(answer: Answer) -> str:
                                            f"p. {p.page}" if p.page else "") if x and x != c.title)
             lines.append(f"[{c.n}] {c.title}" + (f" — {where}" if where else ""))
             lines.append(f"    {' '.join(c.text.split())}")
+            who = speaker_label(p.speaker, p.speaker_org, p.attribution) if p.kind == "quote" else ""
+            if who:
+                lines.append(f"    — {who}")
     lines.append(f"({answer.backend}, {answer.elapsed_ms:.0f} ms)")
     return "\n".join(lines)

@@ -23,7 +23,7 @@ from evidence_finder.answer.citations import CitationBook
 from evidence_finder.answer.findings import wants_findings
 from evidence_finder.answer.messages import msg
 from evidence_finder.answer.sentences import Sentence, passage_sentences
-from evidence_finder.answer.verify import content_tokens, is_instruction_like, normalise_ws
+from evidence_finder.answer.verify import content_tokens, normalise_ws
 from evidence_finder.models.embedders import Embedder
 from evidence_finder.settings import ComposerSettings
 from evidence_finder.text.glossary import glossary_matches
@@ -265,41 +265,13 @@ class ExtractiveComposer:
                       hits=result.hits)
 
     def compose_quotes(self, question: str, result: SearchResult) -> Answer:
-        """Quote mode: respondent quotes, verbatim, ranked for the question, with attribution."""
-        if result.abstain and result.hits:  # no hits at all is reported as 'no quotes' below
+        """Quote mode: respondent quotes, verbatim, ranked by topic and by the speaker asked
+        for, each with its speaker (see ``answer.quotes``)."""
+        if result.abstain and result.hits:  # no hits at all is reported as 'no quotes' there
             return abstained_answer(question, result, mode="quotes")
-        terms = question_terms(question, result.lang)
-        ranked: list[tuple[float, int, Hit, float]] = []
-        for rank, hit in enumerate(result.hits):
-            p = hit.passage
-            if p.kind != "quote" or is_instruction_like(p.text):
-                continue
-            lex = lexical_score(terms, p.text, self.stats)
-            ctx = lexical_score(terms, p.context, self.stats) if p.context else 0.0
-            ranked.append((0.5 * lex + 0.2 * ctx + 0.3 / (1.0 + 0.25 * rank), rank, hit, lex + ctx))
-        if any(r[3] > 0 for r in ranked):  # some quote names the topic: drop those that do not
-            ranked = [r for r in ranked if r[3] > 0]
-        ranked.sort(key=lambda x: (-x[0], x[1]))
-        book = CitationBook()
-        lines = []
-        for _score, _rank, hit, _lex in ranked[: self.options.max_quotes]:
-            n = book.cite(hit, 0, len(hit.passage.text))
-            if n is not None:
-                lines.append(f"- {normalise_ws(hit.passage.text)} ({quote_source(hit)}) [{n}]")
-        if not lines:
-            return Answer(question, msg("no_quotes", result.lang), [], backend=self.name,
-                          abstained=True, lang=result.lang, mode="quotes", hits=result.hits)
-        text = msg("quotes_lead", result.lang) + "\n\n" + "\n".join(lines)
-        return Answer(question, text, book.citations, backend=self.name, lang=result.lang,
-                      mode="quotes", hits=result.hits)
+        from evidence_finder.answer.quotes import compose_quotes
 
-
-def quote_source(hit: Hit) -> str:
-    """'attribution; document title, section' (parts that are missing are left out)."""
-    p = hit.passage
-    section = p.section.split(" > ")[-1] if p.section else ""
-    where = ", ".join(x for x in (hit.title, section if section != hit.title else "") if x)
-    return "; ".join(x for x in (p.attribution, where) if x)
+        return compose_quotes(self, question, result)
 
 
 def abstained_answer(question: str, result: SearchResult, mode: str = "answer",

@@ -31,6 +31,7 @@ from evidence_finder.ingest.clean import clean
 from evidence_finder.ingest.load import _check_path, iter_source_files
 from evidence_finder.ingest.paths import display_path, doc_id_for
 from evidence_finder.ingest.structure import analyse
+from evidence_finder.ingest.titles import usable_title
 from evidence_finder.ingest.worker import load_limited
 from evidence_finder.models.embedders import CachedEmbedder, Embedder, LazyEmbedder
 from evidence_finder.settings import Settings
@@ -76,10 +77,13 @@ def load_manifest(directory: Path) -> dict[str, dict[str, Any]]:
         raise BadInputError(f"{str(path)!r} is not valid TOML: {exc}") from exc
 
 
-def document_meta(path: Path, passages_text: str, manifest: dict[str, dict[str, Any]]) -> DocumentMeta:
+def document_meta(path: Path, passages_text: str, manifest: dict[str, dict[str, Any]],
+                  own_title: str = "") -> DocumentMeta:
+    """Manifest metadata; without a manifest title, the file's own title (metadata, Title
+    style, first heading), else its first title-like line (never a quotation)."""
     doc_id = doc_id_for(path)
     entry = manifest.get(path.name) or manifest.get(doc_id) or {}
-    title = entry.get("title") or _guess_title(passages_text) or path.stem
+    title = entry.get("title") or own_title or _guess_title(passages_text) or path.stem
     return DocumentMeta(
         doc_id=doc_id, title=title, publisher=entry.get("publisher", ""),
         commissioned_by=entry.get("commissioned_by", ""), year=entry.get("year"),
@@ -92,7 +96,7 @@ def document_meta(path: Path, passages_text: str, manifest: dict[str, dict[str, 
 def _guess_title(text: str) -> str:
     for line in text.splitlines():
         line = line.strip()
-        if 3 <= len(line) <= 120:
+        if 3 <= len(line) <= 120 and usable_title(line) and not line.endswith(":"):
             return line
     return ""
 
@@ -110,12 +114,22 @@ def embed_text(p: Passage, meta: DocumentMeta, with_context: bool, text: str | N
 
 def chunk_file(path: Path, settings: Settings) -> tuple[str, list[Passage]]:
     """Load, clean, structure and chunk one file; returns (cleaned text, units)."""
+    text, passages, _title = chunk_file_titled(path, settings)
+    return text, passages
+
+
+def chunk_file_titled(path: Path, settings: Settings) -> tuple[str, list[Passage], str]:
+    """``chunk_file`` and the document's own title: from its metadata or Title style, else
+    (DOCX, PDF) its first heading; '' when it has neither."""
     source = load_limited(path, settings.max_file_mb * 1024 * 1024, settings.parse)
     doc = clean(source)
     if not doc.text.strip():
         raise BadInputError(f"{path.name!r} has no text left after cleaning")
     units = analyse(doc)
-    return doc.text, chunk_document(doc_id_for(path), doc, units, settings.chunking)
+    title = source.title
+    if not title and source.format in ("docx", "pdf"):  # in plain text the first line is the title
+        title = usable_title(next((doc.text[u.start:u.end] for u in units if u.kind == "heading"), ""))
+    return doc.text, chunk_document(doc_id_for(path), doc, units, settings.chunking), title
 
 
 @contextmanager
@@ -180,8 +194,8 @@ def _run(store: IndexStore, files: list[Path], roots: list[Path], settings: Sett
                 continue
             if path.parent not in manifests:
                 manifests[path.parent] = load_manifest(path.parent)
-            text, passages = chunk_file(path, settings)
-            meta = document_meta(path, text, manifests[path.parent])
+            text, passages, own_title = chunk_file_titled(path, settings)
+            meta = document_meta(path, text, manifests[path.parent], own_title)
             work.append((path, file_hash, meta, passages))
         except EvidenceError as exc:
             report.skipped.append((display_path(path), str(exc)))

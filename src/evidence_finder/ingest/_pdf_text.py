@@ -22,6 +22,7 @@ import pymupdf
 
 from evidence_finder.errors import CorruptFileError, EmptyDocumentError, ParseLimitError
 from evidence_finder.ingest._hidden import MAX_INVISIBLE_PT, near_white
+from evidence_finder.ingest.titles import pdf_title
 from evidence_finder.settings import ParseSettings
 
 _FLAGS = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP  # ligatures expanded
@@ -300,8 +301,10 @@ def _open(path: Path, data: bytes) -> pymupdf.Document:
     return doc
 
 
-def read_pdf(path: Path, data: bytes, limits: ParseSettings | None = None) -> tuple[str, tuple[int, ...]]:
-    """(text, page_starts) of a PDF; pages joined with "\\n".
+def read_pdf(path: Path, data: bytes, limits: ParseSettings | None = None
+             ) -> tuple[str, tuple[int, ...], str]:
+    """(text, page_starts, title) of a PDF; pages joined with "\\n"; the title from its
+    metadata or its largest type on page 1 (``ingest.titles``), '' if neither names one.
 
     A PDF with more pages than ``limits.max_pages`` is refused before any page is read; one
     whose page or whole text yields more characters than allowed is refused as it is read.
@@ -323,6 +326,7 @@ def read_pdf(path: Path, data: bytes, limits: ParseSettings | None = None) -> tu
                     f"{limits.max_pages:,} (parse.max_pages). Split the PDF or raise the limit."
                 )
             pages = _pages(path, doc, limits)
+            title = pdf_title(doc)
     if not any(p.strip() for p in pages):
         raise EmptyDocumentError(
             f"{name} contains no extractable text ({len(pages)} page(s)). It may be a "
@@ -333,7 +337,7 @@ def read_pdf(path: Path, data: bytes, limits: ParseSettings | None = None) -> tu
     for text in pages:
         starts.append(pos)
         pos += len(text) + 1
-    return "\n".join(pages), tuple(starts)
+    return "\n".join(pages), tuple(starts), title
 
 
 def _out_of_memory(exc: BaseException) -> bool:

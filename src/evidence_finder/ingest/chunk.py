@@ -24,7 +24,7 @@ CHUNKER_VERSION = "5"
 # What ingest adds to a unit besides its text and vectors (evidence roles, section sectors,
 # quote speakers). A change re-analyses every document on the next ingest; vectors are
 # reused because unit texts and ids do not change.
-ANNOTATION_VERSION = "2"
+ANNOTATION_VERSION = "3"  # 3: DOCX quote styles, inline lead-in quotes, "…,” zegt een X."
 
 @dataclass
 class _Item:

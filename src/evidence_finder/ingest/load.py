@@ -28,6 +28,7 @@ from evidence_finder.errors import (
 )
 from evidence_finder.ingest._hidden import drop_hidden_docx_runs
 from evidence_finder.ingest.paths import name_problem, outside_link, resolve_problem, walk_errors
+from evidence_finder.ingest.titles import docx_title
 from evidence_finder.settings import ParseSettings
 from evidence_finder.types import SourceText
 
@@ -233,9 +234,21 @@ def _docx_blocks(document: object) -> list[str]:
                 blocks.append("\n".join(rows))
         else:
             text = item.text.strip()
+            if text and _is_quote_style(item) and text[:1] not in "“„\"‘'":
+                # Word marks a quotation by its style, not by quote marks: make it read as the
+                # quote it is, so structure finds it as in a printed report
+                text = f"“{text}”"
             if text:
                 blocks.append(text)
     return blocks
+
+
+_QUOTE_STYLES = frozenset({"quote", "intense quote", "citaat", "duidelijk citaat"})
+
+
+def _is_quote_style(paragraph: object) -> bool:
+    style = getattr(paragraph, "style", None)
+    return (getattr(style, "name", "") or "").lower() in _QUOTE_STYLES
 
 
 def _docx_row(row: object) -> str:
@@ -249,7 +262,7 @@ def _docx_row(row: object) -> str:
     return " | ".join(cells)
 
 
-def _read_docx(path: Path, data: bytes, max_bytes: int, limits: ParseSettings) -> str:
+def _read_docx(path: Path, data: bytes, max_bytes: int, limits: ParseSettings) -> SourceText:
     if not data.startswith(b"PK\x03\x04"):
         raise _mismatch(path, "a Word .docx file", data[:64])
     _check_docx_zip(path, data, max_bytes)
@@ -261,12 +274,13 @@ def _read_docx(path: Path, data: bytes, max_bytes: int, limits: ParseSettings) -
         # hidden and near-invisible runs are what injected text hides in: never evidence
         drop_hidden_docx_runs(document.element.body, document.styles.element)
         blocks = _docx_blocks(document)
+        title = docx_title(document)
     except Exception as exc:  # python-docx raises KeyError, ValueError, lxml errors, ...
         raise CorruptFileError(
             f"{_name(path)} is a damaged or unsupported .docx ({type(exc).__name__}: {exc}). "
             "Open it in Word and save it again as .docx."
         ) from exc
-    return "\n\n".join(blocks)
+    return SourceText(text="\n\n".join(blocks), format="docx", title=title)
 
 
 # --- pdf / html ----------------------------------------------------------------------------
@@ -277,8 +291,8 @@ def _read_pdf(path: Path, data: bytes, limits: ParseSettings) -> SourceText:
         raise _mismatch(path, "a PDF", data[:64])
     from evidence_finder.ingest._pdf_text import read_pdf
 
-    text, starts = read_pdf(path, data, limits)
-    return SourceText(text=text, page_starts=starts, format="pdf")
+    text, starts, title = read_pdf(path, data, limits)
+    return SourceText(text=text, page_starts=starts, format="pdf", title=title)
 
 
 def _read_html(path: Path, data: bytes) -> str:
@@ -359,7 +373,7 @@ def load_source(path: Path, max_bytes: int = DEFAULT_MAX_BYTES,
     if ext == ".pdf":
         source = _read_pdf(path, data, limits)
     elif ext == ".docx":
-        source = SourceText(text=_read_docx(path, data, max_bytes, limits), format="docx")
+        source = _read_docx(path, data, max_bytes, limits)
     elif ext in (".html", ".htm"):
         source = SourceText(text=_read_html(path, data), format="html")
     else:

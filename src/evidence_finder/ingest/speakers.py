@@ -121,6 +121,12 @@ _SAYS_INSIDE = re.compile(
     r"(?P<body>(?:een|de|het|één)\s[^.!?;“”\"]{3,100}?)\s*[.,:]\s*[“\"‘]",
     re.I,
 )
+# '“…,” zegt een directeur.' closing the quote's own paragraph
+_SAYS_TAIL = re.compile(
+    r"[”\"’]\s*,?\s*(?:zegt|zei|vertelt|vertelde|stelt|aldus|benadrukt|verwoordt)\s+"
+    r"(?P<body>(?:een|de|het|één)\s[^.!?;“”\"]{3,100}?)\s*[.!]?\s*$",
+    re.I,
+)
 _ORG_AFTER_ROLE = re.compile(
     r"^\s*(?:,\s*|\s+(?:van|bij|op|uit|aan)\s+(?:het\s+|de\s+|een\s+)?)"
     r"(?P<org>(?:[A-Z0-9ÀÝ][\w'’&.!+-]*|(?:van|de|het|voor|en|in|aan)\b)(?:\s+(?:[A-Z0-9ÀÝ][\w'’&.!+-]*|"
@@ -272,9 +278,9 @@ def find_speaker(before: str, quote: str, after: str) -> Speaker | None:
             sp = _from_phrase(m.group("body"), pos)
             if sp is not None:
                 return sp
-    m = _SAYS_AFTER.match(first_after) or _SAYS_INSIDE.search(quote)
+    m = _SAYS_AFTER.match(first_after) or _SAYS_INSIDE.search(quote) or _SAYS_TAIL.search(quote)
     if m:
-        sp = _from_phrase(m.group("body"), "inside" if m.re is _SAYS_INSIDE else "after")
+        sp = _from_phrase(m.group("body"), "after" if m.re is _SAYS_AFTER else "inside")
         if sp is not None and sp.role:
             return Speaker(sp.role, sp.organisation, m.group(0).strip(" ,”\"“"), sp.position)
     m = _SOURCE_LINE.match(first_after)
@@ -389,3 +395,25 @@ def _primary(roles: frozenset[str]) -> str:
         if preferred in roles:
             return preferred
     return sorted(roles)[0]
+
+
+def question_topic(question: str) -> str:
+    """What a question that asks for someone's words is about: 'quotes from teachers about
+    job shadowing' → 'job shadowing'. Other questions are returned whole."""
+    q = " ".join(question.split())
+    cut = _TOPIC_CUT.search(q)
+    if cut is None or not _SPEECH_CUE.search(q[:cut.start()]) or not q[cut.end():].strip(" ?!."):
+        return q
+    return q[cut.end():].strip()
+
+
+def speaker_label(role: str, organisation: str = "", attribution: str = "") -> str:
+    """How a quote's speaker is shown: 'leerkracht, Basisschool De Regenboog'. Without a
+    recognised role, a short attribution line ('UIT: Onderzoeksrapport X') is shown as
+    printed; a lead-in sentence ('Een leerkracht geeft het volgende voorbeeld:') never is."""
+    if role:
+        return ", ".join(x for x in (role, organisation) if x)
+    a = " ".join(attribution.split())
+    if not a or a.endswith(":") or len(a.split()) > 10 or _SAYS.search(a):
+        return organisation
+    return a

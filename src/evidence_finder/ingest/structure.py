@@ -28,6 +28,8 @@ _ROLE_WORDS = re.compile(
     re.I,
 )
 _SAYS = re.compile(r"\b(zegt|vertelt|geeft aan|stelt|verwoordt|licht toe|benadrukt|zei|vertelde)\b", re.I)
+# 'Een docent: “…”' — a short lead-in and the quote in one paragraph (common in typed DOCX)
+_INLINE_QUOTE = re.compile(r"^(?P<lead>[^“„\"\n]{3,160}:)\s+(?P<quote>[“„\"][^“”„\"]{30,}[”\"])\s*$")
 
 
 @dataclass
@@ -216,6 +218,11 @@ def analyse(doc: CleanDoc) -> list[Unit]:
                 i = add_quote(i, j)
                 continue
             units.append(Unit("text", b.start, b.end, section(), bullet=b.bullet))
+        elif (inline := _INLINE_QUOTE.match(text)) and _ROLE_WORDS.search(inline.group("lead")):
+            q_start = b.start + inline.start("quote")
+            units.append(Unit("text", b.start, b.start + inline.end("lead"), section()))
+            units.append(Unit("quote", q_start, b.start + inline.end("quote"), section(),
+                              attribution=inline.group("lead"), context=inline.group("lead")))
         elif _ATTRIBUTION.match(text):
             units.append(Unit("attribution", b.start, b.end, section()))
         else:

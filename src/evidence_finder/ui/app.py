@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,14 +24,15 @@ from evidence_finder.settings import Settings
 from evidence_finder.ui import render
 from evidence_finder.ui.assets import CSS, EVIDENCE_JS, TRANSCRIPT_JS
 from evidence_finder.ui.backend import Backend, DocumentRow
+from evidence_finder.ui.exports import write_exports
 from evidence_finder.ui.guards import ExportFolders, check_credentials, question_problem, shown
 from evidence_finder.ui.i18n import DEFAULT_LANG, EXAMPLES, LANG_CHOICES, t
 from evidence_finder.ui.render import Turn, esc
+from evidence_finder.ui.sources import delete_question, interface_style, type_choices, type_label
 from evidence_finder.ui.throttle import LoginThrottle
 
 log = logging.getLogger(__name__)
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
-DOC_TYPES = ("report", "factsheet")
 
 
 def _message(exc: BaseException, lang: str) -> str:
@@ -45,15 +45,16 @@ def _message(exc: BaseException, lang: str) -> str:
 
 
 def _filters(docs: list[str] | None, sectors: list[str] | None, types: list[str] | None,
-             kinds: list[str] | None, years: list[Any] | None) -> Filters:
+             kinds: list[str] | None, years: list[Any] | None, speakers: list[str] | None = None) -> Filters:
     return Filters(docs=list(docs or []), sectors=list(sectors or []), types=list(types or []),
-                   kinds=list(kinds or []), years=[int(y) for y in years or []])
+                   kinds=list(kinds or []), years=[int(y) for y in years or []],
+                   speakers=list(speakers or []))
 
 
 def _doc_table(rows: list[DocumentRow], lang: str) -> dict[str, list[Any]]:
     headers = [t(k, lang) for k in ("col_file", "col_title", "col_publisher", "col_year", "col_sectors",
                                     "col_type", "col_lang", "col_passages", "col_quotes", "col_tables")]
-    data = [[r.doc_id, r.title, r.publisher, r.year or "", ", ".join(r.sectors), r.type, r.language,
+    data = [[r.doc_id, r.title, r.publisher, r.year or "", ", ".join(r.sectors), type_label(r.type, lang), r.language,
              r.passages, r.quotes, r.tables] for r in rows]
     return {"headers": headers, "data": data}
 
@@ -61,17 +62,10 @@ def _doc_table(rows: list[DocumentRow], lang: str) -> dict[str, list[Any]]:
 _EXPORTS = ExportFolders()
 
 
-def _write_exports(turn: Turn, lang: str) -> tuple[str, str]:
-    """The latest answer as Markdown and CSV files (Gradio serves them as downloads)."""
-    assert turn.answer is not None
-    out = _EXPORTS.new()  # one folder per answer, only the newest kept (not one left per answer)
-    slug = re.sub(r"[^a-z0-9]+", "-", turn.question.lower()).strip("-")[:40] or "answer"
-    md = out / f"evidence-{slug}.md"
-    md.write_text(render.answer_markdown(turn.question, turn.answer, turn.evidence, lang), encoding="utf-8")
-    csv_path = out / f"evidence-{slug}.csv"
-    # utf-8-sig: spreadsheet programs then read accents correctly
-    csv_path.write_text(render.evidence_csv(turn.question, turn.answer), encoding="utf-8-sig")
-    return str(md), str(csv_path)
+def _write_exports(turn: Turn, lang: str) -> tuple[str, str, str, str]:
+    """The latest answer as Markdown, CSV, RIS and BibTeX files (Gradio serves them as downloads)."""
+    # one folder per answer, only the newest kept (not one left per answer)
+    return write_exports(_EXPORTS.new(), turn, lang).paths()
 
 
 def build(settings: Settings, searcher: Searcher | None = None, answer_service: Any = None,
@@ -125,6 +119,8 @@ def build(settings: Settings, searcher: Searcher | None = None, answer_service: 
                                                  label=t("f_kind", lang0), elem_id="ef-f-kind")
                             f_year = gr.Dropdown([str(y) for y in choices["years"]], multiselect=True,
                                                  label=t("f_year", lang0), elem_id="ef-f-year")
+                            f_speaker = gr.Dropdown(choices["speakers"], multiselect=True,
+                                                    label=t("f_speaker", lang0), elem_id="ef-f-speaker")
                 with gr.Column(scale=5):
                     evidence_title = gr.Markdown(f"### {t('evidence', lang0)}")
                     evidence = gr.HTML(render.render_evidence(None, 0, None, lang0), elem_id="ef-evidence",
@@ -134,6 +130,11 @@ def build(settings: Settings, searcher: Searcher | None = None, answer_service: 
                                                    elem_id="ef-export-md")
                         csv_btn = gr.DownloadButton(t("export_csv", lang0), interactive=False, size="sm",
                                                     elem_id="ef-export-csv")
+                    with gr.Row():
+                        ris_btn = gr.DownloadButton(t("export_ris", lang0), interactive=False, size="sm",
+                                                    elem_id="ef-export-ris")
+                        bib_btn = gr.DownloadButton(t("export_bib", lang0), interactive=False, size="sm",
+                                                    elem_id="ef-export-bib")
             with gr.Tab(t("tab_sources", lang0), id="sources", elem_id="ef-tab-sources") as tab_sources:
                 docs_title = gr.Markdown(f"### {t('docs_heading', lang0)}")
                 docs_table = gr.Dataframe(headers=_doc_table([], lang0)["headers"], interactive=False,
@@ -153,7 +154,7 @@ def build(settings: Settings, searcher: Searcher | None = None, answer_service: 
                                                              *choices["sectors"]}),
                                                      multiselect=True, allow_custom_value=True,
                                                      label=t("upload_sectors", lang0))
-                            up_type = gr.Dropdown(list(DOC_TYPES), value="report",
+                            up_type = gr.Dropdown(type_choices(lang0), value="report",
                                                   label=t("upload_type", lang0))
                         up_btn = gr.Button(t("upload_go", lang0), variant="primary", elem_id="ef-upload-go")
                         up_status = gr.HTML("", elem_id="ef-upload-status")
@@ -162,49 +163,55 @@ def build(settings: Settings, searcher: Searcher | None = None, answer_service: 
                         del_doc = gr.Dropdown(choices["docs"], label=t("delete_doc", lang0),
                                               elem_id="ef-del-doc")
                         del_btn = gr.Button(t("delete_go", lang0), variant="stop", elem_id="ef-delete-go")
+                        with gr.Group(visible=False, elem_id="ef-delete-confirm") as del_confirm:
+                            del_question = gr.HTML("")
+                            with gr.Row():
+                                del_yes = gr.Button(t("delete_yes", lang0), variant="stop", size="sm",
+                                                    elem_id="ef-delete-yes")
+                                del_no = gr.Button(t("delete_cancel", lang0), size="sm", elem_id="ef-delete-no")
                         del_status = gr.HTML("", elem_id="ef-delete-status")
 
-        filter_inputs = [f_doc, f_sector, f_type, f_kind, f_year]
+        filter_inputs = [f_doc, f_sector, f_type, f_kind, f_year, f_speaker]
+        export_btns = [md_btn, csv_btn, ris_btn, bib_btn]
+        no_change = (gr.skip(),) * len(export_btns)
 
         # ------------------------------------------------------------------ asking
         def ask(q: str, mode_v: str, docs: Any, sectors: Any, types: Any, kinds: Any, years: Any,
-                turns: list[Turn], lang_v: str) -> Iterator[tuple[Any, ...]]:
+                speakers: Any, turns: list[Turn], lang_v: str) -> Iterator[tuple[Any, ...]]:
             q = (q or "").strip()
             if not q:
                 gr.Warning(t("question_empty", lang_v))
-                yield (gr.skip(),) * 6
+                yield (gr.skip(),) * 8
                 return
             problem = question_problem(q)
             if problem:  # shown as a message, never as {"error": null} from a failed encoding
                 turns = [*turns, Turn(question=shown(q), mode=mode_v, error=problem)]
-                yield (render.render_transcript(turns, lang_v), gr.skip(), turns, "", gr.skip(), gr.skip())
+                yield (render.render_transcript(turns, lang_v), gr.skip(), turns, "", *no_change)
                 return
             history = list(turns)
             turns = [*history, Turn(question=q, mode=mode_v)]
             i = len(turns) - 1
-            yield (render.render_transcript(turns, lang_v), gr.skip(), turns, "", gr.skip(), gr.skip())
+            yield (render.render_transcript(turns, lang_v), gr.skip(), turns, "", *no_change)
             turn = turns[i]
             try:
-                filters = _filters(docs, sectors, types, kinds, years)
+                filters = _filters(docs, sectors, types, kinds, years, speakers)
                 for turn in backend.ask(q, filters, mode_v, history):
                     turns[i] = turn
                     if turn.answer is None:
                         yield (render.render_transcript(turns, lang_v), gr.skip(), turns, gr.skip(),
-                               gr.skip(), gr.skip())
+                               *no_change)
             except Exception as exc:  # every failure becomes a message in the conversation
                 turn = Turn(question=q, mode=mode_v, error=_message(exc, lang_v))
                 turns[i] = turn
             panel = render.render_evidence(turn, i, None, lang_v)
             if turn.answer is not None and turn.answer.citations:
-                md, csv_file = _write_exports(turn, lang_v)
-                downloads = (gr.DownloadButton(value=md, interactive=True),
-                             gr.DownloadButton(value=csv_file, interactive=True))
-            else:
-                downloads = (gr.DownloadButton(value=None, interactive=False),
-                             gr.DownloadButton(value=None, interactive=False))
+                downloads = tuple(gr.DownloadButton(value=path, interactive=True)
+                                  for path in _write_exports(turn, lang_v))
+            else:  # a refusal or an error: the last real answer stays exportable
+                downloads = no_change
             yield (render.render_transcript(turns, lang_v), panel, turns, gr.skip(), *downloads)
 
-        ask_outputs = [transcript, evidence, turns_state, question, md_btn, csv_btn]
+        ask_outputs = [transcript, evidence, turns_state, question, *export_btns]
         ask_inputs = [question, mode, *filter_inputs, turns_state, lang]
         question.submit(ask, ask_inputs, ask_outputs)
         ask_btn.click(ask, ask_inputs, ask_outputs)
@@ -225,10 +232,9 @@ def build(settings: Settings, searcher: Searcher | None = None, answer_service: 
 
         def clear(lang_v: str) -> tuple[Any, ...]:
             return (render.render_transcript([], lang_v), render.render_evidence(None, 0, None, lang_v), [],
-                    gr.DownloadButton(value=None, interactive=False),
-                    gr.DownloadButton(value=None, interactive=False))
+                    *(gr.DownloadButton(value=None, interactive=False) for _ in export_btns))
 
-        clear_btn.click(clear, lang, [transcript, evidence, turns_state, md_btn, csv_btn])
+        clear_btn.click(clear, lang, [transcript, evidence, turns_state, *export_btns])
 
         # ------------------------------------------------------------------ sources
         def refresh(lang_v: str) -> tuple[Any, ...]:
@@ -243,7 +249,7 @@ def build(settings: Settings, searcher: Searcher | None = None, answer_service: 
                 gr.HTML(f'<div class="ef-banner" role="status">{esc(note)}</div>', visible=bool(note)),
                 gr.Dropdown(choices=c["docs"]), gr.Dropdown(choices=c["sectors"]),
                 gr.Dropdown(choices=c["types"]), gr.Dropdown(choices=c["kinds"]),
-                gr.Dropdown(choices=[str(y) for y in c["years"]]),
+                gr.Dropdown(choices=[str(y) for y in c["years"]]), gr.Dropdown(choices=c["speakers"]),
                 gr.Dropdown(choices=c["docs"], value=None),
             )
 
@@ -287,7 +293,20 @@ def build(settings: Settings, searcher: Searcher | None = None, answer_service: 
             note = "" if uploaded else " " + t("delete_corpus_note", lang_v)
             return f'<p class="ef-status-ok">{esc(t("delete_done", lang_v, doc=doc_id, n=n) + note)}</p>'
 
-        del_btn.click(delete, [del_doc, lang], del_status).then(refresh, lang, refresh_outputs)
+        def confirm_delete(doc_id: str | None, lang_v: str) -> tuple[Any, ...]:
+            """Nothing is deleted before the user confirms which document goes."""
+            if not doc_id:
+                return gr.Group(visible=False), "", f'<p class="ef-status-err">{esc(t("delete_none", lang_v))}</p>'
+            titles = {d: title for title, d in backend.filter_choices()["docs"]}
+            return gr.Group(visible=True), delete_question(doc_id, titles, lang_v), ""
+
+        del_btn.click(confirm_delete, [del_doc, lang], [del_confirm, del_question, del_status])
+        del_yes.click(lambda: gr.Group(visible=False), None, del_confirm) \
+            .then(delete, [del_doc, lang], del_status).then(refresh, lang, refresh_outputs)
+        del_no.click(lambda lang_v: (gr.Group(visible=False),
+                                     f'<p class="ef-status-ok">{esc(t("delete_cancelled", lang_v))}</p>'),
+                     lang, [del_confirm, del_status])
+        del_doc.change(lambda: gr.Group(visible=False), None, del_confirm)  # a new choice asks again
 
         # ------------------------------------------------------------------ language
         def switch_language(lang_v: str, turns: list[Turn]) -> tuple[Any, ...]:
@@ -306,31 +325,35 @@ def build(settings: Settings, searcher: Searcher | None = None, answer_service: 
                 gr.Accordion(label=t("filters", lang_v)),
                 gr.Dropdown(label=t("f_doc", lang_v)), gr.Dropdown(label=t("f_sector", lang_v)),
                 gr.Dropdown(label=t("f_type", lang_v)), gr.Dropdown(label=t("f_kind", lang_v)),
-                gr.Dropdown(label=t("f_year", lang_v)),
+                gr.Dropdown(label=t("f_year", lang_v)), gr.Dropdown(label=t("f_speaker", lang_v)),
                 f"### {t('evidence', lang_v)}",
                 gr.DownloadButton(label=t("export_md", lang_v)),
                 gr.DownloadButton(label=t("export_csv", lang_v)),
+                gr.DownloadButton(label=t("export_ris", lang_v)), gr.DownloadButton(label=t("export_bib", lang_v)),
                 f"### {t('docs_heading', lang_v)}", f"### {t('upload_heading', lang_v)}",
                 gr.File(label=t("upload_files", lang_v)),
                 t("upload_info", lang_v, types=types_label, mb=max_mb),
                 gr.Textbox(label=t("upload_title", lang_v)), gr.Number(label=t("upload_year", lang_v)),
-                gr.Dropdown(label=t("upload_sectors", lang_v)), gr.Dropdown(label=t("upload_type", lang_v)),
+                gr.Dropdown(label=t("upload_sectors", lang_v)),
+                gr.Dropdown(label=t("upload_type", lang_v), choices=type_choices(lang_v)),
                 gr.Button(value=t("upload_go", lang_v)),
                 f"### {t('delete_heading', lang_v)}", gr.Dropdown(label=t("delete_doc", lang_v)),
                 gr.Button(value=t("delete_go", lang_v)),
+                gr.Button(value=t("delete_yes", lang_v)), gr.Button(value=t("delete_cancel", lang_v)),
+                gr.Group(visible=False),
             )
 
         lang.change(switch_language, [lang, turns_state], [
             header, tab_chat, tab_sources, transcript, evidence, question, ask_btn, mode, clear_btn,
-            examples_label, filters_acc, *filter_inputs, evidence_title, md_btn, csv_btn, docs_title,
+            examples_label, filters_acc, *filter_inputs, evidence_title, *export_btns, docs_title,
             upload_title, up_files, up_info, up_title, up_year, up_sectors, up_type, up_btn,
-            delete_title, del_doc, del_btn,
+            delete_title, del_doc, del_btn, del_yes, del_no, del_confirm,
         ]).then(refresh, lang, refresh_outputs)
     return demo
 
 
 def _header_html(lang: str) -> str:
-    return f"<h1>Evidence Finder</h1><p>{esc(t('subtitle', lang))}</p>"
+    return f"<h1>Evidence Finder</h1><p>{esc(t('subtitle', lang))}</p>{interface_style(lang)}"
 
 
 def launch_options(settings: Settings) -> dict[str, Any]:

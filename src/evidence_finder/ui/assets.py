@@ -6,14 +6,26 @@ from __future__ import annotations
 # citation in the evidence panel. Only data attributes of our own links are read.
 TRANSCRIPT_JS = """
 element.addEventListener('click', (e) => {
-  const a = e.target.closest('a.ef-cite');
+  // in quote mode the whole quote opens its citation, not only its [n]
+  const item = e.target.closest('.ef-quotes li');
+  const a = e.target.closest('a.ef-cite') || (item && item.querySelector('a.ef-cite'));
   if (!a) return;
   e.preventDefault();
+  // the panel may already show this card (closed by hand): then the server's re-render is
+  // the same HTML and changes nothing, so open it here too
+  const card = document.getElementById(`ef-ev-${Number(a.dataset.turn)}-${Number(a.dataset.n)}`);
+  if (card) card.open = true;
   trigger('click', {turn: Number(a.dataset.turn), n: Number(a.dataset.n)});
 });
 watch('value', () => {
+  // the newest answer in view: its start when it does not fit (a phone), else all of it
   const turns = element.querySelectorAll('.ef-turn');
-  if (turns.length) turns[turns.length - 1].scrollIntoView({block: 'nearest'});
+  if (!turns.length) return;
+  const last = turns[turns.length - 1];
+  const bot = last.querySelector('.ef-bot') || last;
+  const r = bot.getBoundingClientRect();
+  if (r.height > window.innerHeight * 0.8) bot.scrollIntoView({block: 'start'});
+  else last.scrollIntoView({block: 'nearest'});
 });
 """
 
@@ -38,8 +50,10 @@ element.addEventListener('click', async (e) => {
   setTimeout(() => { b.textContent = b.dataset.label; b.classList.remove('ef-done'); }, 1600);
 });
 watch('value', () => {
-  const s = element.querySelector('.ef-selected mark') || element.querySelector('.ef-selected');
-  if (s) s.scrollIntoView({block: 'center', behavior: 'smooth'});
+  // only a citation the user opened is brought into view, title first; a new answer's
+  // evidence must not pull the page away from the answer (on a phone it sits below it)
+  const card = element.querySelector('.ef-evidence[data-opened] .ef-selected');
+  if (card) card.scrollIntoView({block: 'start', behavior: 'smooth'});
 });
 """
 
@@ -98,7 +112,13 @@ a.ef-chip { font-weight: 500; font-size: 0.82rem; border: 1px solid var(--border
   border-radius: 6px; line-height: 1.55; font-size: 0.92rem; white-space: pre-wrap; }
 .ef-around { color: var(--body-text-color-subdued); }
 mark.ef-span { background: #fde68a; color: inherit; padding: 0 1px; border-radius: 2px; }
-.ef-attr { font-size: 0.85rem; margin-top: 4px; font-style: italic; }
+.ef-quotes li { cursor: pointer; }
+.ef-quotes li:hover { background: var(--background-fill-secondary); border-radius: 4px; }
+.ef-where { display: flex; flex-wrap: wrap; gap: 2px 14px; margin: 6px 0 0 0; font-size: 0.85rem; }
+.ef-where > div { display: flex; gap: 4px; }
+.ef-where dt { color: var(--body-text-color-subdued); }
+.ef-where dt::after { content: ":"; }
+.ef-where dd { margin: 0; }
 .ef-actions { display: flex; align-items: center; gap: 10px; margin-top: 8px; }
 button.ef-copy { font-size: 0.8rem; border: 1px solid var(--border-color-primary); border-radius: 6px;
   padding: 2px 10px; background: var(--background-fill-secondary); cursor: pointer; }
@@ -106,6 +126,22 @@ button.ef-copy.ef-done { border-color: #16a34a; color: #166534; }
 .ef-docid { font-size: 0.75rem; color: var(--body-text-color-subdued); font-family: var(--font-mono); }
 .ef-examples button { font-size: 0.82rem !important; }
 #ef-transcript { min-height: 320px; }
+/* Gradio writes 'Drop File Here' in the browser's language: show ours, in the interface's */
+#ef-upload [data-testid="upload-text"] { font-size: 0; }
+#ef-upload [data-testid="upload-text"] > :not(.icon-wrap) { display: none; }
+#ef-upload [data-testid="upload-text"]::after { content: var(--ef-upload-drop, ""); font-size: var(--text-lg);
+  line-height: 1.4; display: block; }
+/* Phones: one column, so the transcript and the evidence grow with the page instead of
+   scrolling inside it (a swipe there would scroll the box, not the page) */
+@media (max-width: 760px) {
+  #ef-transcript, #ef-evidence, #ef-transcript .html-container, #ef-evidence .html-container {
+    max-height: none !important; overflow: visible !important; }
+  #ef-transcript { min-height: 0; }
+  .ef-card summary { grid-template-columns: auto minmax(0, 1fr); }
+  .ef-title { overflow-wrap: anywhere; }
+  .ef-user { max-width: 100%; }
+}
+.ef-confirm { font-weight: 600; color: #7f1d1d; margin: 6px 0; }
 .ef-status-ok { color: #166534; }
 .ef-status-err { color: #7f1d1d; }
 """

@@ -185,7 +185,7 @@ class Backend:
         try:
             s = self.searcher()
         except NoIndexError:
-            return {"docs": [], "sectors": [], "types": [], "kinds": [], "years": []}
+            return {"docs": [], "sectors": [], "types": [], "kinds": [], "years": [], "speakers": []}
         snap = s.snapshot()
         metas = snap.metas
         kinds = sorted({p.kind for p in snap.passages})
@@ -196,6 +196,7 @@ class Backend:
             "types": sorted({m.type for m in metas.values() if m.type}),
             "kinds": kinds,
             "years": sorted({m.year for m in metas.values() if m.year}, reverse=True),
+            "speakers": sorted({p.speaker for p in snap.passages if p.speaker}),
         }
 
     def documents(self) -> list[DocumentRow]:

@@ -40,6 +40,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "f_type": ("Type document", "Document type"),
     "f_kind": ("Soort fragment", "Kind of passage"),
     "f_year": ("Jaar", "Year"),
+    "f_speaker": ("Spreker (citaten)", "Speaker (quotes)"),
     "evidence": ("Bewijs", "Evidence"),
     "evidence_empty": (
         "Stel een vraag; de geciteerde passages verschijnen hier. Klik op een [n] in het antwoord "
@@ -50,6 +51,8 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "export": ("Exporteren", "Export"),
     "export_md": ("Markdown (.md)", "Markdown (.md)"),
     "export_csv": ("Bewijstabel (.csv)", "Evidence table (.csv)"),
+    "export_ris": ("Referenties (.ris)", "References (.ris)"),
+    "export_bib": ("Referenties (.bib)", "References (.bib)"),
     "export_none": ("Nog niets om te exporteren.", "Nothing to export yet."),
     "copy": ("Kopiëren", "Copy"),
     "copied": ("Gekopieerd", "Copied"),
@@ -71,6 +74,8 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "backend": ("antwoord", "answer"),
     "section": ("Hoofdstuk", "Section"),
     "page": ("p.", "p."),
+    "page_label": ("Pagina", "Page"),
+    "speaker": ("Spreker", "Speaker"),
     "kind_passage": ("passage", "passage"),
     "kind_quote": ("citaat", "quote"),
     "kind_table": ("tabel", "table"),
@@ -91,6 +96,10 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "col_tables": ("Tabellen", "Tables"),
     "upload_heading": ("Document toevoegen", "Add a document"),
     "upload_files": ("Bestanden", "Files"),
+    "upload_drop": ("Sleep bestanden hierheen – of – klik om te kiezen",
+                    "Drop files here – or – click to choose"),
+    "type_report": ("rapport", "report"),
+    "type_factsheet": ("factsheet", "fact sheet"),
     "upload_info": (
         "Toegestaan: {types}; maximaal {mb} MB per bestand.",
         "Allowed: {types}; at most {mb} MB per file.",
@@ -103,6 +112,13 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "delete_heading": ("Document verwijderen", "Delete a document"),
     "delete_doc": ("Document", "Document"),
     "delete_go": ("Verwijderen", "Delete"),
+    "delete_confirm": (
+        "{doc} ({title}) verwijderen uit de index? Dit kan niet ongedaan worden gemaakt.",
+        "Delete {doc} ({title}) from the index? This cannot be undone.",
+    ),
+    "delete_yes": ("Ja, verwijderen", "Yes, delete"),
+    "delete_cancel": ("Annuleren", "Cancel"),
+    "delete_cancelled": ("Er is niets verwijderd.", "Nothing was deleted."),
     "refresh": ("Vernieuwen", "Refresh"),
     # messages
     "no_index": (

@@ -1,4 +1,4 @@
-"""Pure rendering: answers and evidence as escaped HTML, exports as Markdown and CSV.
+"""Pure rendering: answers and evidence as escaped HTML, the answer as Markdown.
 
 Every piece of document or answer text goes through :func:`esc` before any tag of ours is
 wrapped around it, so HTML or script inside a document shows as text and never runs.
@@ -6,20 +6,17 @@ wrapped around it, so HTML or script inside a document shows as text and never r
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 import re
 from dataclasses import dataclass, field
 
-from evidence_finder.text.markers import MARKER, MARKER_BODY, marker_numbers
-from evidence_finder.types import Answer, Citation, DocumentMeta
+from evidence_finder.ingest.speakers import speaker_label
+from evidence_finder.text.markers import MARKER, marker_numbers
+from evidence_finder.types import Answer, Citation, DocumentMeta, Passage
 from evidence_finder.ui.i18n import t
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
-_SENTENCE_END = re.compile(rf"(?<=[.!?…])(?:\s*\[{MARKER_BODY}\])*\s+(?=[A-ZÀ-Ý“\"'(])")
-CSV_COLUMNS = ("question", "claim", "quote", "document", "section", "page")
 
 
 @dataclass
@@ -133,7 +130,8 @@ def _turn_body(turn: Turn, i: int, lang: str) -> str:
     if a.abstained:
         out.append(f'<div class="ef-abstain">{esc(t("abstained", lang))}</div>')
     known = {c.n for c in a.citations}
-    out.append(f'<div class="ef-answer">{answer_html(a.text, i, known)}</div>')
+    quotes = " ef-quotes" if turn.mode == "quotes" else ""
+    out.append(f'<div class="ef-answer{quotes}">{answer_html(a.text, i, known)}</div>')
     if a.citations:
         chips = "".join(
             f'<a href="#" class="ef-cite ef-chip" data-turn="{i}" data-n="{c.n}">[{c.n}] '
@@ -191,6 +189,8 @@ def context_html(item: EvidenceItem) -> str:
     context, text = _compact(p.context), _compact(p.text)
     if context and find_span(context, span):
         body = highlight(context, span)  # a quote or table inside its paragraph
+    elif p.kind == "quote" and context:
+        body = _quote_in_paragraph(p, context, text, span)
     elif find_span(text, span):
         body = highlight(text, span)
     else:
@@ -198,6 +198,35 @@ def context_html(item: EvidenceItem) -> str:
     before = f'<span class="ef-around">{esc(_compact(item.before))} </span>' if item.before else ""
     after = f'<span class="ef-around"> {esc(_compact(item.after))}</span>' if item.after else ""
     return f'<div class="ef-context">{before}{body}{after}</div>'
+
+
+def _quote_in_paragraph(p: Passage, context: str, text: str, span: str) -> str:
+    """A quote after the paragraph that leads into it, and the attribution line printed
+    after it (a lead-in sentence is already part of that paragraph)."""
+    quote = highlight(text, span) if find_span(text, span) else f'<mark class="ef-span">{esc(span)}</mark>'
+    attribution = " ".join(p.attribution.split())
+    tail = ""
+    if attribution and not find_span(context, attribution) and not find_span(text, attribution):
+        tail = f'\n<span class="ef-around">– {esc(attribution)} –</span>'
+    return f'<span class="ef-around">{esc(context)}</span>\n{quote}{tail}'
+
+
+def where_html(item: EvidenceItem, lang: str) -> str:
+    """Who says a quote, and where the cited text is: speaker, section path, page."""
+    p = item.citation.passage
+    rows = []
+    who = speaker_label(p.speaker, p.speaker_org, p.attribution) if p.kind == "quote" else ""
+    if who:
+        rows.append(("speaker", who))
+    if p.section:
+        rows.append(("section", p.section.replace(" > ", " › ")))
+    if p.page:
+        rows.append(("page_label", str(p.page)))
+    if not rows:
+        return ""
+    cells = "".join(f'<div class="ef-where-{key}"><dt>{esc(t(key, lang))}</dt><dd>{esc(value)}</dd></div>'
+                    for key, value in rows)
+    return f'<dl class="ef-where">{cells}</dl>'
 
 
 def _compact(text: str) -> str:
@@ -213,7 +242,8 @@ def copy_text(item: EvidenceItem) -> str:
         c.title, str(item.meta.year) if item.meta and item.meta.year else "",
         p.section.split(" > ")[-1] if p.section else "", f"p. {p.page}" if p.page else "",
     ) if x)
-    who = f" — {p.attribution}" if p.attribution else ""
+    label = speaker_label(p.speaker, p.speaker_org, p.attribution) if p.kind == "quote" else ""
+    who = f" — {label}" if label else ""
     return f"{quoted(c.text or p.text)}{who} ({where})"
 
 
@@ -221,6 +251,7 @@ def render_evidence(turn: Turn | None, turn_index: int, selected: int | None, la
     """Evidence panel for one turn; the ``selected`` citation is opened in its context."""
     if turn is None or turn.answer is None or not turn.evidence:
         return f'<div class="ef-evidence ef-empty"><p>{esc(t("evidence_empty", lang))}</p></div>'
+    opened = selected is not None  # the user asked for this card (see assets.EVIDENCE_JS)
     if selected is None:
         selected = turn.evidence[0].citation.n
     cards = []
@@ -228,55 +259,23 @@ def render_evidence(turn: Turn | None, turn_index: int, selected: int | None, la
         c = item.citation
         is_open = c.n == selected
         meta = " · ".join(esc(b) for b in _meta_bits(item, lang))
-        attribution = (f'<div class="ef-attr">— {esc(c.passage.attribution)}</div>'
-                       if c.passage.attribution else "")
         cards.append(
             f'<details class="ef-card{" ef-selected" if is_open else ""}" id="ef-ev-{turn_index}-{c.n}" '
             f'data-n="{c.n}" data-kind="{esc(c.passage.kind)}"{" open" if is_open else ""}>'
             f'<summary><span class="ef-n">{c.n}</span><span class="ef-title">{esc(c.title)}</span>'
             f'<span class="ef-meta">{meta}</span>'
             f'<span class="ef-quote">{esc(quoted(_short(c.text, 220)))}</span></summary>'
-            f"{context_html(item)}{attribution}"
+            f"{context_html(item)}{where_html(item, lang)}"
             f'<div class="ef-actions"><button type="button" class="ef-copy" '
             f'data-copy="{esc(copy_text(item))}" data-done="{esc(t("copied", lang))}">'
             f'{esc(t("copy", lang))}</button><span class="ef-docid">{esc(c.passage.doc_id)}</span></div>'
             f"</details>"
         )
-    return f'<div class="ef-evidence" data-turn="{turn_index}">{"".join(cards)}</div>'
+    return (f'<div class="ef-evidence" data-turn="{turn_index}"{" data-opened" if opened else ""}>'
+            f'{"".join(cards)}</div>')
 
 
 # ---------------------------------------------------------------------------- exports
-def strip_markers(text: str) -> str:
-    return re.sub(r"\s+([.,;:!?])", r"\1", MARKER.sub("", text)).strip()
-
-
-def claims_by_citation(text: str) -> dict[int, list[str]]:
-    """For each [n], the sentences of the answer that carry it (markers removed)."""
-    out: dict[int, list[str]] = {}
-    for line in text.splitlines():
-        line = _LIST_ITEM.sub("", line).strip()
-        if not line:
-            continue
-        for sentence in _split_sentences(line):
-            for m in MARKER.finditer(sentence):
-                for n in marker_numbers(m.group(1)):
-                    claim = strip_markers(sentence)
-                    bucket = out.setdefault(n, [])
-                    if claim and claim not in bucket:
-                        bucket.append(claim)
-    return out
-
-
-def _split_sentences(line: str) -> list[str]:
-    """Split after sentence ends, keeping a marker that follows the full stop with its sentence."""
-    cuts, pos = [], 0
-    for m in _SENTENCE_END.finditer(line):
-        cuts.append(line[pos:m.end()].strip())
-        pos = m.end()
-    cuts.append(line[pos:].strip())
-    return [c for c in cuts if c]
-
-
 def _md_text(text: str) -> str:
     """Document text inside Markdown: HTML-looking text, images and links stay text when the
     memo is rendered."""
@@ -295,37 +294,11 @@ def answer_markdown(question: str, answer: Answer, evidence: list[EvidenceItem],
     for item in evidence:
         c = item.citation
         bits = " · ".join(_meta_bits(item, lang))
-        lines.append(f"[{c.n}] **{_md_text(c.title)}** — {_md_text(bits)} (`{c.passage.doc_id}`)")
+        by = f" ({_md_text(item.meta.publisher)})" if item.meta and item.meta.publisher else ""
+        lines.append(f"[{c.n}] **{_md_text(c.title)}**{by} — {_md_text(bits)} (`{c.passage.doc_id}`)")
         quote = " ".join(c.text.split())
-        who = f" — {_md_text(c.passage.attribution)}" if c.passage.attribution else ""
+        p = c.passage
+        label = speaker_label(p.speaker, p.speaker_org, p.attribution) if p.kind == "quote" else ""
+        who = f" — {_md_text(label)}" if label else ""
         lines += ["", f"> {_md_text(quoted(quote))}{who}", ""]
     return "\n".join(lines).rstrip() + "\n"
-
-
-def _csv_cell(value: object) -> str:
-    """Neutralise spreadsheet formulas (a cell starting with = + - @ is data, not code)."""
-    s = "" if value is None else str(value)
-    return "'" + s if s[:1] in ("=", "+", "-", "@", "\t", "\r") else s
-
-
-def evidence_rows(question: str, answer: Answer) -> list[dict[str, str]]:
-    """One row per (claim, citation): question, claim, quote, document, section, page."""
-    claims = claims_by_citation(answer.text)
-    rows = []
-    for c in answer.citations:
-        for claim in claims.get(c.n) or [""]:
-            rows.append({
-                "question": question, "claim": claim, "quote": " ".join(c.text.split()),
-                "document": c.title, "section": c.passage.section.split(" > ")[-1],
-                "page": "" if c.passage.page is None else str(c.passage.page),
-            })
-    return rows
-
-
-def evidence_csv(question: str, answer: Answer) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-    writer.writeheader()
-    for row in evidence_rows(question, answer):
-        writer.writerow({k: _csv_cell(v) for k, v in row.items()})
-    return buf.getvalue()
