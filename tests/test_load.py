@@ -479,3 +479,18 @@ def test_iter_source_files_explicit_readme_kept(tmp_path: Path) -> None:
     readme = tmp_path / "README.md"
     readme.write_text("x")
     assert iter_source_files([readme]) == ([readme], [])
+
+
+def test_a_new_format_is_one_registered_reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from evidence_finder.ingest import load as loader
+    from evidence_finder.types import SourceText
+
+    monkeypatch.setattr(loader, "READERS", dict(loader.READERS))
+    doc = tmp_path / "notes.rst"
+    doc.write_text("Titel\n=====\n\nDe administratie is een drempel.\n", encoding="utf-8")
+    with pytest.raises(BadInputError, match="notes.rst"):
+        loader.load_source(doc)
+    loader.register_reader("rst", lambda path, data, max_bytes, limits: SourceText(
+        data.decode("utf-8").replace("=====\n", ""), format="rst"))
+    got = loader.load_source(doc)
+    assert (got.text, got.format) == ("Titel\n\nDe administratie is een drempel.\n", "rst")

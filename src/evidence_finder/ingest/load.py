@@ -15,6 +15,7 @@ import codecs
 import io
 import os
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 from evidence_finder.errors import (
@@ -32,7 +33,6 @@ from evidence_finder.ingest.titles import docx_title
 from evidence_finder.settings import ParseSettings
 from evidence_finder.types import SourceText
 
-SUPPORTED_EXTENSIONS = (".txt", ".md", ".pdf", ".docx", ".html", ".htm")
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 ZIP_MAX_EXPANSION = 20  # a .docx may unpack to at most this many times max_bytes
 ZIP_MAX_RATIO = 200  # compression ratio above which a (large) zip entry is a bomb
@@ -322,11 +322,11 @@ def _check_path(path: Path, max_bytes: int) -> int:
     if not path.is_file():
         raise BadInputError(f"{name} is not a regular file.")
     ext = path.suffix.lower()
-    if ext not in SUPPORTED_EXTENSIONS:
+    if ext not in READERS:
         shown = f"extension {ext!r}" if ext else "no extension"
         raise UnsupportedFileError(
             f"{name} has {shown}, which is not supported. "
-            f"Supported: {', '.join(SUPPORTED_EXTENSIONS)}. Convert it to one of these."
+            f"Supported: {', '.join(READERS)}. Convert it to one of these."
         )
     size = path.stat().st_size
     if size > max_bytes:
@@ -369,15 +369,7 @@ def load_source(path: Path, max_bytes: int = DEFAULT_MAX_BYTES,
     limits = limits or ParseSettings()
     _check_path(path, max_bytes)
     data = _read_bytes(path, max_bytes)
-    ext = path.suffix.lower()
-    if ext == ".pdf":
-        source = _read_pdf(path, data, limits)
-    elif ext == ".docx":
-        source = _read_docx(path, data, max_bytes, limits)
-    elif ext in (".html", ".htm"):
-        source = SourceText(text=_read_html(path, data), format="html")
-    else:
-        source = SourceText(text=_read_text(path, data), format=ext.lstrip("."))
+    source = READERS[path.suffix.lower()](path, data, max_bytes, limits)
     if not source.text.strip():
         raise EmptyDocumentError(f"{_name(path)} contains no text (only whitespace or markup).")
     if len(source.text) > limits.max_chars:
@@ -387,6 +379,39 @@ def load_source(path: Path, max_bytes: int = DEFAULT_MAX_BYTES,
             "the limit."
         )
     return source
+
+
+Reader = Callable[[Path, bytes, int, ParseSettings], SourceText]
+"""(path, file bytes, size limit, parse limits) → the document's text."""
+
+
+def _plain(path: Path, data: bytes, max_bytes: int, limits: ParseSettings) -> SourceText:
+    return SourceText(text=_read_text(path, data), format=path.suffix.lower().lstrip("."))
+
+
+def _html(path: Path, data: bytes, max_bytes: int, limits: ParseSettings) -> SourceText:
+    return SourceText(text=_read_html(path, data), format="html")
+
+
+READERS: dict[str, Reader] = {
+    ".txt": _plain,
+    ".md": _plain,
+    ".pdf": lambda path, data, max_bytes, limits: _read_pdf(path, data, limits),
+    ".docx": _read_docx,
+    ".html": _html,
+    ".htm": _html,
+}
+"""One reader per file extension; a new format is one entry (and one loader function)."""
+
+
+SUPPORTED_EXTENSIONS = tuple(READERS)  # as registered at import; checks read READERS itself
+
+
+def register_reader(extension: str, reader: Reader) -> None:
+    """Add or replace the reader of ``extension`` ('.odt'): ingest then accepts that format
+    (register before the web chat is built for its upload box to list it)."""
+    ext = extension.lower() if extension.startswith(".") else f".{extension.lower()}"
+    READERS[ext] = reader
 
 
 def _ignored(name: str) -> bool:
@@ -441,9 +466,9 @@ def iter_source_files(paths: list[Path], *, follow_links: bool = False
             ext = f.suffix.lower()
             if not f.is_file():
                 skipped.append((f, "is not a regular file"))
-            elif ext not in SUPPORTED_EXTENSIONS:
+            elif ext not in READERS:
                 what = f"file type {ext!r}" if ext else "file without extension"
-                supported = ", ".join(SUPPORTED_EXTENSIONS)
+                supported = ", ".join(READERS)
                 skipped.append((f, f"unsupported {what} (supported: {supported})"))
             else:
                 files.append(f)
