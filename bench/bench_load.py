@@ -180,7 +180,7 @@ def user(client: Any, n: int, deadline: float, tally: Tally) -> None:
         i += 1
         t0 = time.perf_counter()
         try:
-            out = client.predict(q, "answer", [], [], [], [], [], "nl", api_name="/ask")
+            out = client.predict(q, "answer", [], [], [], [], [], [], "nl", api_name="/ask")
             html = str(out[0])
             problem = "" if "ef-answer" in html and "ef-error" not in html else f"no answer: {html[:200]}"
         except Exception as exc:  # noqa: BLE001 - every failure is an error of the run
@@ -212,7 +212,7 @@ def run_phase(work: Path, args: argparse.Namespace, bomb: Path | None) -> dict[s
     try:
         clients = [Client(server.url, verbose=False) for _ in range(args.users)]
         warm = Client(server.url, verbose=False)
-        warm.predict(QUESTIONS[0], "answer", [], [], [], [], [], "nl", api_name="/ask")
+        warm.predict(QUESTIONS[0], "answer", [], [], [], [], [], [], "nl", api_name="/ask")
         tally, uploads = Tally(), []  # type: ignore[var-annotated]
         load_start = load_average()
         deadline = time.monotonic() + args.duration

@@ -111,9 +111,14 @@ def test_gate_fails_a_run_that_abstains_on_answerable_questions() -> None:
 
 def test_committed_thresholds_and_question_sets_load() -> None:
     t = runner.load_thresholds()
-    assert t["minimum"]["split=test"]["recall@10"] >= 0.6
+    # The test split gained 32 harder questions in session 3 (R@10 0.601 on 112 questions,
+    # 0.657 on the original 80): the floor moved with the set, and per-kind floors joined it.
+    assert t["minimum"]["split=test"]["recall@10"] >= 0.57
+    for group in ("split=test,kind=barrier_enabler", "split=test,kind=synthesis", "split=test,cross_report"):
+        assert t["minimum"][group]["recall@10"] >= 0.3
     qs = runner.load_questions(runner.default_question_files())
-    assert len(qs) >= 120 and {q["lang"] for q in qs} == {"nl", "en"}
+    assert len(qs) >= 200 and {q["lang"] for q in qs} == {"nl", "en"}
+    assert all(q["split"] != "blind" for q in qs)  # the blind split is scored once, on request
     assert sum(1 for q in qs if q["kind"] == "unanswerable") >= 12
 
 

@@ -85,7 +85,7 @@ def _ask(client: Any, question: str) -> tuple[float, str | None]:
     """(seconds, error or None) of one chat question through the queue API."""
     start = time.perf_counter()
     try:
-        out = client.predict(question, "answer", [], [], [], [], [], "nl", api_name="/ask")
+        out = client.predict(question, "answer", [], [], [], [], [], [], "nl", api_name="/ask")
     except Exception as exc:  # noqa: BLE001 - every failure counts as an error
         return time.perf_counter() - start, f"{type(exc).__name__}: {exc}"[:300]
     elapsed = time.perf_counter() - start
@@ -242,6 +242,6 @@ def test_asking_during_an_upload_ingest_neither_fails_nor_waits_for_it(
     # the uploaded document is searchable at once
     secs, err = _ask(askers[0], "zeilschip naar Bergen Noorse leeftijdgenoten")
     assert err is None
-    out = askers[0].predict("zeilschip naar Bergen Noorse leeftijdgenoten", "answer", [], [], [], [], [],
+    out = askers[0].predict("zeilschip naar Bergen Noorse leeftijdgenoten", "answer", [], [], [], [], [], [],
                             "nl", api_name="/ask")
     assert "Zeilreis_naar_Noorwegen.txt" in str(out[1]), str(out[1])[:500]

@@ -234,7 +234,7 @@ def test_a_served_app_with_a_login_refuses_anonymous_use(guarded_app: dict[str, 
     finally:
         client.close()
     authed = gradio_client.Client(url + "/", auth=("ana", "geheim-Zeilschip-77"), verbose=False)
-    out = authed.predict("Welke drempels zijn er bij een KA2-aanvraag?", "answer", [], [], [], [], [],
+    out = authed.predict("Welke drempels zijn er bij een KA2-aanvraag?", "answer", [], [], [], [], [], [],
                          "nl", api_name="/ask")
     assert "ef-answer" in str(out[0]) and "ef-error" not in str(out[0])
 
