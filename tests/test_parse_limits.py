@@ -104,3 +104,21 @@ def test_bomb_upload_is_refused_off_the_server_process(built_index: Settings, ha
     assert not (built_index.data_dir / "uploads" / "bom.pdf").exists()
     assert _max_rss_mb() - rss < 150
     assert backend.searcher().search("stage in Finland").hits
+
+
+def test_a_parser_that_cannot_start_is_a_system_error_not_a_refused_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker that dies before it runs (a broken install, an import error) must not be
+    reported as the document needing more than the memory limit."""
+    from evidence_finder.errors import BackendError
+    from evidence_finder.ingest import worker
+
+    doc = tmp_path / "gewoon.txt"
+    doc.write_text("Een gewoon verslag over uitwisseling.\n", encoding="utf-8")
+    broken = worker.ParseWorker(memory_mb=512)
+    monkeypatch.setattr(worker.sys, "executable", "/bin/false")
+    with pytest.raises(BackendError, match="did not start"):
+        broken.load(doc, 1 << 20, ParseSettings())
+    monkeypatch.undo()
+    assert broken.load(doc, 1 << 20, ParseSettings()).text.startswith("Een gewoon verslag")
+    broken.stop()

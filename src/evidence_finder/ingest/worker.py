@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from evidence_finder import errors
-from evidence_finder.errors import BadInputError, ParseLimitError
+from evidence_finder.errors import BackendError, BadInputError, ParseLimitError
 from evidence_finder.ingest.load import load_source
 from evidence_finder.settings import ParseSettings
 from evidence_finder.types import SourceText
@@ -33,6 +33,7 @@ def _serve(conn: Any, memory_mb: int) -> None:
     """The worker's loop: one (path, max_bytes, limits) request in, one result out."""
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    conn.send(("ready",))
     while True:
         try:
             request = conn.recv()
@@ -54,6 +55,9 @@ def _serve(conn: Any, memory_mb: int) -> None:
             conn.send(result)
         except MemoryError:
             conn.send(("memory",))
+
+
+STARTUP_SECONDS = 60.0  # a cold interpreter on a busy 2-core machine
 
 
 class _Duplex:
@@ -100,7 +104,24 @@ class ParseWorker:
             os.close(from_child_w)
             self._conn = _Duplex(Connection(from_child_r, writable=False),
                                  Connection(to_child_w, readable=False))  # type: ignore[assignment]
+            self._await_ready()
         return self._conn  # type: ignore[return-value]
+
+    def _await_ready(self) -> None:
+        """The worker says 'ready' once it runs; one that dies first (a broken installation,
+        an import error) is the system's fault, never reported as the document's."""
+        assert self._conn is not None
+        try:
+            ready = self._conn.poll(STARTUP_SECONDS) and self._conn.recv() == ("ready",)
+        except (EOFError, OSError):
+            ready = False
+        if not ready:
+            code = self._proc.poll() if self._proc is not None else None
+            self.stop()
+            raise BackendError(
+                f"the document parser process did not start (exit code {code}); nothing was "
+                "ingested. Check that `python -m evidence_finder.ingest.worker` runs in this "
+                "environment, then ingest again.")
 
     def stop(self) -> None:
         if self._proc is not None and self._proc.poll() is None:
