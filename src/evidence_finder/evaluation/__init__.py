@@ -6,8 +6,9 @@ evidence_finder.evaluation`` is cheap.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from evidence_finder._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from evidence_finder.evaluation.answers import check_answer, summarise_checks
@@ -36,16 +37,4 @@ _EXPORTS = {
     "summarise_checks": "answers",
 }
 
-
-def __getattr__(name: str) -> Any:
-    """Import a public name's module on first use, so importing the package stays cheap."""
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, __all__, globals())
