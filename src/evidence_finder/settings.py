@@ -43,6 +43,12 @@ class EmbedderSettings(Section):
         "and reorders near-ties: identical top 10 on ~40% of eval questions); torch: the fp32 "
         "model that embeds passages (seconds to load).",
     )
+    passage_engine: Literal["onnx", "torch"] = Field(
+        "onnx",
+        description="e5 backend: what embeds passages at ingest. onnx: the fp32 weights exported "
+        "once to ONNX Runtime (~1.7x faster on 2 cores, same vectors to float32 rounding); torch: "
+        "the fp32 model in PyTorch.",
+    )
     model: str = Field("", description="Model name or path (sentence-transformers / openai).")
     query_prefix: str = Field("query: ", description="Prefix for questions (e5 convention).")
     passage_prefix: str = Field("passage: ", description="Prefix for passages (e5 convention).")

