@@ -122,6 +122,9 @@ class Searcher:
         self.store = IndexStore(Path(index_dir or settings.resolved_index_dir), identity,
                                 create=False, chroma=settings.chroma)
         self._qcache: dict[str, np.ndarray] = {}
+        # While the dense index is still being built (`evidence serve` on a first run), every
+        # search is a BM25 search: partial vectors would skew the fusion.
+        self.lexical_only = False
         self.reload()
 
     def reload(self) -> None:
@@ -214,7 +217,7 @@ class Searcher:
         q = clean_question(question)
         filters = filters or Filters()
         lang = detect_language(q)
-        result = self._search(q, k, filters, mode, lang)
+        result = self._search(q, k, filters, "bm25" if self.lexical_only else mode, lang)
         result.elapsed_ms = (time.perf_counter() - t0) * 1000
         log.debug("search %r: %d hits in %.1f ms", q[:60], len(result.hits), result.elapsed_ms)
         return result
