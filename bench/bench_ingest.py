@@ -96,8 +96,8 @@ def embedding_rate(model: Embedder, texts: list[str], runs: int) -> dict[str, ob
 def cold_ingest(corpus: Path, data_dir: Path, model: Embedder, settings: Settings) -> dict[str, object]:
     """One ingest into an empty index with an empty embedding cache (same embedder stack as
     ``pipeline.ingest`` builds itself: CachedEmbedder over the model)."""
-    for sub in ("index", "cache"):
-        shutil.rmtree(data_dir / sub, ignore_errors=True)
+    for sub in (settings.resolved_index_dir, data_dir / "cache"):
+        shutil.rmtree(sub, ignore_errors=True)
     timer = TimedEmbedder(model)
     embedder = CachedEmbedder(timer, settings.data_dir / "cache" / "vectors.sqlite3")
     load = load_average()
@@ -195,16 +195,21 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         colds = []
         for i in range(max(args.cold_runs, 1)):
             for engine in engines:  # interleaved, so load drifts hit every engine alike
-                cold = cold_ingest(args.corpus, data_dir, models[engine], settings)
+                # A fresh index dir per run: Chroma keeps a client per path, and a deleted one
+                # can no longer be written in this process.
+                run_settings = settings.model_copy(update={"index_dir": data_dir / f"index-{engine}-{i + 1}"})
+                cold = cold_ingest(args.corpus, data_dir, models[engine], run_settings)
                 result["variants"][engine].setdefault("cold", []).append(cold)
                 if engine == engines[0]:
                     colds.append(cold)
+                    first_index = run_settings.resolved_index_dir
                 say(f"cold ingest {i + 1} [{engine}]: {cold['seconds']} s for {cold['units']} units "
                     f"({cold['units_per_s']}/s); {cold['vectors_embedded']} vectors in {cold['embed_seconds']} s "
                     f"= {cold['vectors_per_s']} vectors/s (~{cold['mean_chars_per_vector']} chars, "
                     f"{cold['embed_cpu_seconds']} CPU-s); other {cold['other_seconds']} s; load {cold['load_avg']}")
         med = sorted(colds, key=lambda c: float(c["seconds"]))[len(colds) // 2]  # type: ignore[arg-type]
         result["cold"] = {**med, "runs": len(colds), "per_run_seconds": [c["seconds"] for c in colds]}
+        settings = settings.model_copy(update={"index_dir": first_index})  # re-ingests reuse it
         if len(engines) > 1:
             say("side by side (median cold seconds / embed CPU-s): " + "; ".join(
                 f"{e}: {statistics.median(float(c['seconds']) for c in v['cold'])} s / "
