@@ -36,7 +36,7 @@ install-dev: $(BIN)/.installed-dev
 ## make run: install, then start the web chat at once; on the first run it answers from
 ## BM25 while the dense index is built in the background (it says how far it is)
 run: install
-	$(call stage,starting the web chat: documents are read and BM25 is built in seconds; the first run then embeds ~1650 passages in the background (about 1-2 minutes on a quiet 2-core machine and longer on a busy one) while the chat already answers)
+	$(call stage,starting the web chat: documents are read and BM25 is built in seconds; the first run then embeds ~1650 passages in the background (about 1.5 minutes on a quiet 2-core machine and longer on a busy one) while the chat already answers)
 	$(BIN)/evidence serve
 
 browser-deps:

@@ -59,7 +59,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help="Unchanged re-ingests as a fresh `evidence ingest` process (median); 0 skips.")
     ap.add_argument("--rate-n", type=int, default=48, help="~900-char passages for the embedding rate; 0 skips.")
     ap.add_argument("--rate-runs", type=int, default=3, help="Passes over them (median).")
-    ap.add_argument("--engines", default="onnx,torch",
+    ap.add_argument("--engines", default="torch,onnx",
                     help="e5 passage engines to cold-ingest with, side by side (the first one is also used "
                     "for the re-ingest and rate figures); each cold run gets its own empty index and cache.")
     ap.add_argument("--results-dir", type=Path, default=None, help="Default: bench/results/.")

