@@ -10,22 +10,33 @@ export TOKENIZERS_PARALLELISM := false
 
 .PHONY: run test install install-dev lint typecheck unit evals browser-deps bench clean
 
+# The install talks: a stage line before each step and pip's own lines (what it collects,
+# a progress bar per download), not a silent minute or two.
+PIP := $(BIN)/python -m pip install --progress-bar on --disable-pip-version-check
+stage = @printf '\n==> [%s] %s\n' "$$(date +%H:%M:%S)" "$(1)"
+
 $(BIN)/.installed: pyproject.toml
+	$(call stage,1/3 virtual environment in $(VENV))
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e .
+	$(call stage,2/3 pip itself)
+	$(PIP) --upgrade pip
+	$(call stage,3/3 Evidence Finder and its libraries: torch (CPU) and chromadb are the big ones; about 2-3 minutes from a warm pip cache)
+	$(PIP) -e .
 	touch $@
+	$(call stage,installed)
 
 $(BIN)/.installed-dev: $(BIN)/.installed pyproject.toml
-	$(BIN)/python -m pip install -q -e ".[dev,llm]"
+	$(call stage,development tools: pytest ruff mypy playwright llama-index)
+	$(PIP) -e ".[dev,llm]"
 	touch $@
 
 install: $(BIN)/.installed
 install-dev: $(BIN)/.installed-dev
 
-## make run: install, ingest the corpus if the index is missing or stale, start the web chat
+## make run: install, then start the web chat at once; on the first run it answers from
+## BM25 while the dense index is built in the background (it says how far it is)
 run: install
-	$(BIN)/evidence ingest
+	$(call stage,starting the web chat: documents are read and BM25 is built in seconds; the first run then embeds ~1650 passages in the background (about 1.5 minutes on a quiet 2-core machine and longer on a busy one) while the chat already answers)
 	$(BIN)/evidence serve
 
 browser-deps:

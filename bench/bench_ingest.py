@@ -59,6 +59,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help="Unchanged re-ingests as a fresh `evidence ingest` process (median); 0 skips.")
     ap.add_argument("--rate-n", type=int, default=48, help="~900-char passages for the embedding rate; 0 skips.")
     ap.add_argument("--rate-runs", type=int, default=3, help="Passes over them (median).")
+    ap.add_argument("--engines", default="torch,onnx",
+                    help="e5 passage engines to cold-ingest with, side by side (the first one is also used "
+                    "for the re-ingest and rate figures); each cold run gets its own empty index and cache.")
     ap.add_argument("--results-dir", type=Path, default=None, help="Default: bench/results/.")
     ap.add_argument("--no-write", action="store_true", help="Print only; write no JSON.")
     return ap.parse_args(argv)
@@ -93,8 +96,8 @@ def embedding_rate(model: Embedder, texts: list[str], runs: int) -> dict[str, ob
 def cold_ingest(corpus: Path, data_dir: Path, model: Embedder, settings: Settings) -> dict[str, object]:
     """One ingest into an empty index with an empty embedding cache (same embedder stack as
     ``pipeline.ingest`` builds itself: CachedEmbedder over the model)."""
-    for sub in ("index", "cache"):
-        shutil.rmtree(data_dir / sub, ignore_errors=True)
+    for sub in (settings.resolved_index_dir, data_dir / "cache"):
+        shutil.rmtree(sub, ignore_errors=True)
     timer = TimedEmbedder(model)
     embedder = CachedEmbedder(timer, settings.data_dir / "cache" / "vectors.sqlite3")
     load = load_average()
@@ -169,25 +172,49 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         raise SystemExit(f"--data-dir {str(data_dir)!r} is not empty: a cold ingest needs an empty one")
     result = envelope("ingest", args, load_before)
     try:
-        settings = bench_settings(data_dir, model_dir=args.model_dir or default_model_dir())
-        say(f"data dir: {data_dir}  (load average {load_before}, {settings.embedder.backend} embedder)")
-        converted = not (settings.model_cache_dir / "multilingual-e5-small-fp32").exists()
-        load_s, model = timed(lambda: make_embedder(settings))
-        model.embed_passages(["warm-up", "opwarmen van het model"])
-        result["model"] = {"id": model.id, "load_seconds": round(load_s, 2), "converted_now": converted,
+        base = bench_settings(data_dir, model_dir=args.model_dir or default_model_dir())
+        engines = [e for e in args.engines.split(",") if e]
+        say(f"data dir: {data_dir}  (load average {load_before}, {base.embedder.backend} embedder, "
+            f"passage engines {engines})")
+        converted = not (base.model_cache_dir / "multilingual-e5-small-fp32").exists()
+        result["variants"] = {}
+        models: dict[str, Embedder] = {}
+        for engine in engines:
+            s = base.model_copy(update={"embedder": base.embedder.model_copy(update={"passage_engine": engine})})
+            load_s, model = timed(lambda s=s: make_embedder(s))  # type: ignore[misc]
+            warm_s, _ = timed(lambda m=model: m.embed_passages(["warm-up", "opwarmen van het model"]))  # type: ignore[misc]
+            models[engine] = model
+            result["variants"][engine] = {"load_seconds": round(load_s + warm_s, 2)}
+            say(f"{engine}: model {model.id} loaded (first passage batch, one-off export included) in "
+                f"{load_s + warm_s:.1f} s")
+        settings, model = base.model_copy(update={"embedder": base.embedder.model_copy(
+            update={"passage_engine": engines[0]})}), models[engines[0]]
+        result["model"] = {"id": model.id, "converted_now": converted, "engine": engines[0],
                            "batch_size": settings.embedder.batch_size}
-        say(f"model {model.id}: loaded in {load_s:.1f} s{' (converted first)' if converted else ''}")
 
         colds = []
         for i in range(max(args.cold_runs, 1)):
-            cold = cold_ingest(args.corpus, data_dir, model, settings)
-            colds.append(cold)
-            say(f"cold ingest {i + 1}: {cold['seconds']} s for {cold['units']} units "
-                f"({cold['units_per_s']}/s); {cold['vectors_embedded']} vectors in {cold['embed_seconds']} s "
-                f"= {cold['vectors_per_s']} vectors/s (~{cold['mean_chars_per_vector']} chars); "
-                f"other {cold['other_seconds']} s; load {cold['load_avg']}")
+            for engine in engines:  # interleaved, so load drifts hit every engine alike
+                # A fresh index dir per run: Chroma keeps a client per path, and a deleted one
+                # can no longer be written in this process.
+                run_settings = settings.model_copy(update={"index_dir": data_dir / f"index-{engine}-{i + 1}"})
+                cold = cold_ingest(args.corpus, data_dir, models[engine], run_settings)
+                result["variants"][engine].setdefault("cold", []).append(cold)
+                if engine == engines[0]:
+                    colds.append(cold)
+                    first_index = run_settings.resolved_index_dir
+                say(f"cold ingest {i + 1} [{engine}]: {cold['seconds']} s for {cold['units']} units "
+                    f"({cold['units_per_s']}/s); {cold['vectors_embedded']} vectors in {cold['embed_seconds']} s "
+                    f"= {cold['vectors_per_s']} vectors/s (~{cold['mean_chars_per_vector']} chars, "
+                    f"{cold['embed_cpu_seconds']} CPU-s); other {cold['other_seconds']} s; load {cold['load_avg']}")
         med = sorted(colds, key=lambda c: float(c["seconds"]))[len(colds) // 2]  # type: ignore[arg-type]
         result["cold"] = {**med, "runs": len(colds), "per_run_seconds": [c["seconds"] for c in colds]}
+        settings = settings.model_copy(update={"index_dir": first_index})  # re-ingests reuse it
+        if len(engines) > 1:
+            say("side by side (median cold seconds / embed CPU-s): " + "; ".join(
+                f"{e}: {statistics.median(float(c['seconds']) for c in v['cold'])} s / "
+                f"{statistics.median(float(c['embed_cpu_seconds']) for c in v['cold'])} CPU-s"
+                for e, v in result["variants"].items()))
 
         re = reingest_in_process(args.corpus, model, settings, max(args.reingest_runs, 1))
         result["reingest_unchanged"] = re

@@ -52,7 +52,7 @@ def int8(data_dir: Path) -> Embedder:
 @pytest.fixture(scope="module")
 def fp32(data_dir: Path, int8: Embedder) -> Embedder:
     """The fp32 e5 from the same cache dir (already converted by the int8 fixture)."""
-    return make_embedder(Settings(data_dir=data_dir, embedder={"backend": "e5"}))
+    return make_embedder(Settings(data_dir=data_dir, embedder={"backend": "e5", "query_engine": "torch"}))
 
 
 def test_own_id_keeps_its_vectors_apart(int8: Embedder, data_dir: Path) -> None:

@@ -251,15 +251,48 @@ def serve(
     host: Annotated[Optional[str], typer.Option("--host")] = None,
     port: Annotated[Optional[int], typer.Option("--port")] = None,
     index_dir: IndexDir = None,
+    build: Annotated[bool, typer.Option(
+        "--build/--no-build",
+        help="First bring the index up to date with corpus/ (and uploads): documents and BM25 at "
+        "once, the dense vectors in the background while the chat answers from BM25.")] = True,
 ) -> None:
     """Start the web chat."""
     from evidence_finder.ui.app import launch
 
     settings = _settings(index_dir)
     try:
-        launch(settings, host=host or settings.server.host, port=port or settings.server.port)
+        background = _text_pass(settings) if build else None
+        launch(settings, host=host or settings.server.host, port=port or settings.server.port,
+               background_build=background)
     except EvidenceError as exc:
         _fail(exc)
+
+
+def _text_pass(settings: Settings) -> list[Path] | None:
+    """Parse new or changed documents and build BM25 (seconds); the targets to embed in the
+    background when some passages still lack vectors, else None."""
+    import time
+
+    from evidence_finder.index.build import default_targets, dense_pending
+    from evidence_finder.index.build import ingest as run_ingest
+
+    targets = default_targets(settings)
+    t0 = time.perf_counter()
+    try:
+        report = run_ingest(targets, settings, embed=False)
+    except EvidenceError as exc:  # e.g. another ingest holds the writer lock
+        typer.echo(f"warning: the index was not brought up to date ({exc}); serving it as it is", err=True)
+        return None
+    for path, reason in report.skipped:
+        typer.echo(f"skipped {path}: {reason}", err=True)
+    units = report.passages + report.quotes + report.tables
+    typer.echo(f"index: {report.documents} documents, {units} passages, BM25 ready "
+               f"({time.perf_counter() - t0:.1f} s)", err=True)
+    if not dense_pending(settings.resolved_index_dir):
+        return None
+    typer.echo("embedding passages in the background; the chat answers from BM25 until then and "
+               "shows the progress (about 1 minute per 1,000 passages on 2 quiet cores, several on busy ones)", err=True)
+    return targets
 
 
 @app.command("eval")

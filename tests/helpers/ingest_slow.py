@@ -1,7 +1,7 @@
 """Ingest with a slow fake embedder, for crash-safety tests (run as a script, killed midway).
 
     python tests/helpers/ingest_slow.py CORPUS INDEX_DIR [--sleep S] [--batch N] [--pause-bm25 S]
-                                        [--pause-store S]
+                                        [--pause-store S] [--text-first]
 
 Prints ``batch <n>`` (flushed) when the n-th embedding batch starts, ``bm25`` when the BM25
 rebuild starts and ``done`` at the end, so a test can SIGKILL it at a chosen point. With
@@ -52,6 +52,8 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--pause-bm25", type=float, default=0.0)
     ap.add_argument("--pause-store", type=float, default=None)
+    ap.add_argument("--text-first", action="store_true",
+                    help="as `evidence serve` does: a text-only pass (prints `text done`), then the embedding")
     args = ap.parse_args()
 
     refresh = pipeline._refresh_bm25
@@ -73,6 +75,9 @@ def main() -> None:
         pipeline.IndexStore.replace_document = slow_replace  # type: ignore[method-assign]
     settings = Settings(data_dir=args.index_dir.parent / "data", index_dir=args.index_dir,
                         index=IndexSettings(embed_batch=args.batch))
+    if args.text_first:
+        pipeline.ingest([args.corpus], settings, embedder=SlowHashEmbedder(args.sleep), embed=False)
+        say("text done")
     report = pipeline.ingest([args.corpus], settings, embedder=SlowHashEmbedder(args.sleep))
     say(f"done {report.embedded}")
 

@@ -7,6 +7,11 @@ Chroma first, then the document's rows go to SQLite in one transaction, then BM2
 rebuilt if its fingerprint is stale, and a final sweep removes vectors that no SQLite
 passage owns. Killing the process at any point and running again gives the same index as
 one clean run.
+
+Two passes for serving at once (``evidence serve`` on a first run): ``ingest(embed=False)``
+writes passages and BM25 without vectors (seconds), marked ``dense.pending``; the next
+``ingest`` embeds every passage that has no vector yet (``_embed_missing``), wherever an
+earlier run stopped, and removes the mark.
 """
 
 from __future__ import annotations
@@ -38,6 +43,12 @@ from evidence_finder.settings import Settings
 from evidence_finder.types import DocumentMeta, Passage
 
 Progress = Callable[[str, int, int, str], None]  # (stage, done, total, label)
+DENSE_PENDING = "dense.pending"  # passages are stored but some have no vectors yet
+
+
+def dense_pending(index_dir: Path) -> bool:
+    """Whether a text-only pass left passages whose vectors are still to be embedded."""
+    return (Path(index_dir) / DENSE_PENDING).exists()
 
 
 @dataclass
@@ -151,11 +162,12 @@ def index_lock(index_dir: Path) -> Iterator[None]:
 
 def ingest(paths: list[Path], settings: Settings, *, index_dir: Path | None = None,
            embedder: Embedder | None = None, progress: Progress | None = None,
-           prune: bool = True, follow_links: bool = False) -> IngestReport:
+           prune: bool = True, follow_links: bool = False, embed: bool = True) -> IngestReport:
     """Build or update the index from ``paths`` (files or directories).
 
     Links inside a directory that lead out of it are followed only with ``follow_links``.
-    """
+    With ``embed=False`` only passages and BM25 are written (a BM25-only index, marked
+    pending); a later run with ``embed=True`` embeds what is missing."""
     t0 = time.perf_counter()
     index_dir = Path(index_dir or settings.resolved_index_dir)
     report = IngestReport()
@@ -167,7 +179,7 @@ def ingest(paths: list[Path], settings: Settings, *, index_dir: Path | None = No
     with storage_errors(index_dir), index_lock(index_dir):
         store = IndexStore(index_dir, identity, create=True, chroma=settings.chroma)
         try:
-            _run(store, files, [Path(p) for p in paths], settings, embedder, report, progress, prune)
+            _run(store, files, [Path(p) for p in paths], settings, embedder, report, progress, prune, embed)
         finally:
             store.close()
     report.seconds = time.perf_counter() - t0
@@ -175,9 +187,11 @@ def ingest(paths: list[Path], settings: Settings, *, index_dir: Path | None = No
 
 
 def _run(store: IndexStore, files: list[Path], roots: list[Path], settings: Settings,
-         embedder: Embedder, report: IngestReport, progress: Progress | None, prune: bool) -> None:
+         embedder: Embedder, report: IngestReport, progress: Progress | None, prune: bool,
+         embed: bool = True) -> None:
+    pending = store.dir / DENSE_PENDING
     if (store.stored_identity().get("collection") != store.identity.collection
-            or store.vectors_moved() or store.vectors_lost()):
+            or store.vectors_moved() or (store.vectors_lost() and not pending.exists())):
         store.clear()  # another embedder, chunker or vector store, or lost vectors: rebuild all
     known = store.documents()
     identities = IdentityGuard(known)
@@ -199,13 +213,19 @@ def _run(store: IndexStore, files: list[Path], roots: list[Path], settings: Sett
             work.append((path, file_hash, meta, passages))
         except EvidenceError as exc:
             report.skipped.append((display_path(path), str(exc)))
-    _embed_and_store(store, work, settings, embedder, report, progress)
+    if not embed and work:
+        pending.touch()  # before any passage goes in without its vectors
+    _embed_and_store(store, work, settings, embedder, report, progress, embed)
+    if embed:
+        _embed_missing(store, settings, embedder, report, progress)
     if prune:
         report.removed = _remove_deleted(store, files, roots)
     _sweep_orphans(store)
     _refresh_bm25(store, settings)
     store.write_identity(embedder.dim or int(store.stored_identity().get("dim") or 0))
     store.drop_other_collections()
+    if embed:
+        pending.unlink(missing_ok=True)
     for p in store.passages():
         kind_counts = {"passage": "passages", "quote": "quotes", "table": "tables"}
         setattr(report, kind_counts[p.kind], getattr(report, kind_counts[p.kind]) + 1)
@@ -222,29 +242,23 @@ def vector_units(p: Passage) -> list[tuple[str, str]]:
 
 def _embed_and_store(store: IndexStore, work: list[tuple[Path, str, DocumentMeta, list[Passage]]],
                      settings: Settings, embedder: Embedder, report: IngestReport,
-                     progress: Progress | None) -> None:
+                     progress: Progress | None, embed: bool = True) -> None:
     plans = []
     total = 0
     for path, file_hash, meta, passages in work:
         existing = store.vector_ids(meta.doc_id)
         units = [(vid, text, p) for p in passages for vid, text in vector_units(p)]
-        new = [u for u in units if u[0] not in existing]
+        new = [u for u in units if u[0] not in existing] if embed else []
         plans.append((path, file_hash, meta, passages, units, new, existing))
         total += len(new)
     done = 0
-    if progress:
+    if progress and embed:
         progress("embed", 0, total, "")
-    with_context = settings.retrieval.embed_context
     size = settings.index.embed_batch
     for path, file_hash, meta, passages, units, new, existing in plans:
         for i in range(0, len(new), size):
             batch = new[i:i + size]
-            vectors = embedder.embed_passages([embed_text(p, meta, with_context, text)
-                                               for _, text, p in batch])
-            store.collection.upsert(
-                ids=[vid for vid, _, _ in batch], embeddings=vectors.tolist(),
-                metadatas=[chroma_metadata(p, meta) for _, _, p in batch],
-            )
+            _embed_batch(store, batch, meta, settings, embedder)
             done += len(batch)
             report.embedded += len(batch)
             if progress:
@@ -259,6 +273,40 @@ def _embed_and_store(store: IndexStore, work: list[tuple[Path, str, DocumentMeta
                                     metadatas=[chroma_metadata(p, meta) for _, p in kept])
         store.replace_document(meta, str(path.resolve()), file_hash, passages, time.time())
         report.processed += 1
+
+
+def _embed_batch(store: IndexStore, batch: list[tuple[str, str, Passage]], meta: DocumentMeta,
+                 settings: Settings, embedder: Embedder) -> None:
+    vectors = embedder.embed_passages([embed_text(p, meta, settings.retrieval.embed_context, text)
+                                       for _, text, p in batch])
+    store.collection.upsert(
+        ids=[vid for vid, _, _ in batch], embeddings=vectors.tolist(),
+        metadatas=[chroma_metadata(p, meta) for _, _, p in batch],
+    )
+
+
+def _embed_missing(store: IndexStore, settings: Settings, embedder: Embedder, report: IngestReport,
+                   progress: Progress | None) -> None:
+    """Embed the stored passages that have no vector yet: those a text-only pass wrote, or
+    that a run stopped before. Their rows are in SQLite already, so only vectors are added."""
+    if not dense_pending(store.dir):
+        return
+    have = store.vector_ids()
+    metas = store.document_meta()
+    missing = [(vid, text, p) for p in store.passages() for vid, text in vector_units(p) if vid not in have]
+    if progress:
+        progress("embed", 0, len(missing), "")
+    done = 0
+    for doc_id in dict.fromkeys(p.doc_id for _, _, p in missing):
+        mine = [u for u in missing if u[2].doc_id == doc_id]
+        size = settings.index.embed_batch
+        for i in range(0, len(mine), size):
+            batch = mine[i:i + size]
+            _embed_batch(store, batch, metas[doc_id], settings, embedder)
+            done += len(batch)
+            report.embedded += len(batch)
+            if progress:
+                progress("embed", done, len(missing), doc_id)
 
 
 def remove_document(store: IndexStore, doc_id: str, settings: Settings) -> None:

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from evidence_finder.errors import MissingDependencyError
+from evidence_finder.models.base import Embedder, register_backend
 from evidence_finder.models.e5_convert import (
     MARKER,
     _fsync,
@@ -30,7 +31,7 @@ from evidence_finder.models.e5_convert import (
     remove_stale_temps,
     swap_into_place,
 )
-from evidence_finder.models.embedders import Embedder
+from evidence_finder.settings import Settings
 
 E5_INT8_ID = "multilingual-e5-small-q4-ct2int8"
 CT2_CONVERTER_VERSION = "1"  # bump whenever the written model changes
@@ -163,3 +164,12 @@ class CT2Embedder(Embedder):
         lengths = np.array([len(x) for x in batch], dtype=np.float32)
         mask = np.arange(hidden.shape[1])[None, :] < lengths[:, None]
         return (hidden * mask[:, :, None]).sum(axis=1) / lengths[:, None]
+
+
+@register_backend("e5-int8", spec=lambda s: (E5_INT8_ID, "query: ", "passage: "))
+def _make_e5_int8(settings: Settings) -> Embedder:
+    cfg = settings.embedder
+    return CT2Embedder(
+        ensure_e5_ct2_model(settings.model_cache_dir), model_id=E5_INT8_ID, query_prefix="query: ",
+        passage_prefix="passage: ", batch_size=cfg.batch_size, threads=cfg.threads,
+    )

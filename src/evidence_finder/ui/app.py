@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -68,10 +69,26 @@ def _write_exports(turn: Turn, lang: str) -> tuple[str, str, str, str]:
     return write_exports(_EXPORTS.new(), turn, lang).paths()
 
 
+def build_note(backend: Backend, lang: str) -> str:
+    """The chat's line about a background index build ("indexing 620 of 1,645 passages"), or ""."""
+    b = backend.build
+    if b.error:
+        return t("build_failed", lang, error=b.error[:200])
+    if not b.running:
+        return ""
+    sep = "." if lang == "nl" else ","
+    return t("building", lang, done=f"{b.done:,}".replace(",", sep), total=f"{b.total:,}".replace(",", sep)
+             if b.total else "…")
+
+
 def build(settings: Settings, searcher: Searcher | None = None, answer_service: Any = None,
-          *, embedder: Embedder | None = None) -> Any:
-    """The web chat as a ``gr.Blocks``; pass CSS with :func:`launch_options` when launching."""
+          *, embedder: Embedder | None = None, background_build: list[Path] | None = None) -> Any:
+    """The web chat as a ``gr.Blocks``; pass CSS with :func:`launch_options` when launching.
+    With ``background_build`` (paths), the dense index is built in a background thread while
+    the chat answers from BM25 and shows how far the build is."""
     backend = Backend(settings, searcher, answer_service, embedder)
+    if background_build is not None:
+        backend.build_in_background(background_build)
     lang0 = DEFAULT_LANG
     choices = backend.filter_choices()
     types_label = ", ".join(SUPPORTED_EXTENSIONS)
@@ -84,6 +101,17 @@ def build(settings: Settings, searcher: Searcher | None = None, answer_service: 
             lang = gr.Radio(LANG_CHOICES, value=lang0, show_label=False, elem_id="ef-lang",
                             container=False)
         banner = gr.HTML("", elem_id="ef-banner", visible=False)
+        note0 = build_note(backend, lang0)
+        build_status = gr.HTML(f'<div class="ef-banner" role="status">{esc(note0)}</div>', visible=bool(note0),
+                               elem_id="ef-build")
+        build_timer = gr.Timer(2.0, active=backend.build.running)
+
+        def build_tick(lang_v: str) -> tuple[Any, Any]:
+            note = build_note(backend, lang_v)
+            return (gr.HTML(f'<div class="ef-banner" role="status">{esc(note)}</div>', visible=bool(note)),
+                    gr.Timer(active=backend.build.running and not backend.build.error))
+
+        build_timer.tick(build_tick, lang, [build_status, build_timer])
         with gr.Tabs():
             with gr.Tab(t("tab_chat", lang0), id="chat") as tab_chat, gr.Row():
                 with gr.Column(scale=7):
@@ -400,10 +428,11 @@ def check_binding(settings: Settings, host: str) -> None:
         )
 
 
-def launch(settings: Settings, host: str, port: int, *, demo: Any = None, block: bool = True) -> Any:
+def launch(settings: Settings, host: str, port: int, *, demo: Any = None, block: bool = True,
+           background_build: list[Path] | None = None) -> Any:
     """Serve the web chat on ``host:port`` (blocks unless ``block`` is False; then returns the Blocks)."""
     check_binding(settings, host)
-    demo = demo or build(settings)
+    demo = demo or build(settings, background_build=background_build)
     demo.launch(server_name=host, server_port=port, prevent_thread_lock=not block, quiet=not block,
                 **launch_options(settings))
     return demo

@@ -69,6 +69,16 @@ class UploadResult:
 
 
 @dataclass
+class BuildStatus:
+    """The background dense-index build that `evidence serve` starts on a first run."""
+
+    running: bool = False
+    done: int = 0
+    total: int = 0
+    error: str = ""
+
+
+@dataclass
 class DocumentRow:
     doc_id: str
     title: str
@@ -94,6 +104,8 @@ class Backend:
         self._embedder = embedder or (self._searcher.embedder if self._searcher else None)
         self._lock = threading.RLock()  # guards creating/reloading the searcher: held briefly
         self._write_lock = threading.Lock()  # one upload ingest at a time; askers never wait on it
+        self.build = BuildStatus()
+        self._build_thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ lazy parts
     @property
@@ -113,7 +125,9 @@ class Backend:
             return self._searcher
         with self._lock:
             if self._searcher is None:
-                self._searcher = Searcher(self.settings, embedder=self.embedder())
+                searcher = Searcher(self.settings, embedder=self.embedder())
+                searcher.lexical_only = self.build.running
+                self._searcher = searcher
             return self._searcher
 
     def has_index(self) -> bool:
@@ -132,6 +146,45 @@ class Backend:
 
                 self._answers = AnswerService(self.searcher(), self.settings)
             return self._answers
+
+    # ------------------------------------------------------------------ background build
+    def build_in_background(self, targets: list[Path]) -> threading.Thread:
+        """Embed what the index lacks (after a text-only ingest) while the chat answers from
+        BM25; then reload, so answers switch to hybrid retrieval without a restart. A stop
+        midway loses nothing: the next start embeds only what is still missing."""
+        from evidence_finder.index.build import ingest
+
+        self.build = BuildStatus(running=True)
+        with self._lock:
+            if self._searcher is not None:
+                self._searcher.lexical_only = True
+
+        def progress(stage: str, done: int, total: int, label: str) -> None:
+            self.build.done, self.build.total = done, total
+
+        def run() -> None:
+            try:
+                with self._write_lock:
+                    ingest(targets, self.settings, progress=progress)
+                    with self._lock:
+                        self._reload()
+                        if self._searcher is not None:
+                            self._searcher.lexical_only = False
+                self.build.running = False
+            except Exception as exc:  # the chat keeps answering from BM25 and says why
+                log.exception("background index build failed")
+                self.build.error = f"{type(exc).__name__}: {exc}"
+
+        self._build_thread = threading.Thread(target=run, name="dense-index-build", daemon=True)
+        self._build_thread.start()
+        return self._build_thread
+
+    def wait_for_build(self, timeout: float | None = None) -> bool:
+        """Whether the background build (if any) has ended within ``timeout`` seconds."""
+        if self._build_thread is not None:
+            self._build_thread.join(timeout)
+            return not self._build_thread.is_alive()
+        return True
 
     # ------------------------------------------------------------------ asking
     def ask(self, question: str, filters: Filters, mode: str,

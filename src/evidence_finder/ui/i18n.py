@@ -126,6 +126,17 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "`evidence ingest` uit.",
         "There is no index yet. Add documents on the Sources tab, or run `evidence ingest`.",
     ),
+    "building": (
+        "Index opbouwen: {done} van {total} passages — de antwoorden worden beter als dit klaar is "
+        "(tot dan alleen zoeken op trefwoorden).",
+        "Indexing {done} of {total} passages — answers improve when this is done (keyword search "
+        "until then).",
+    ),
+    "build_failed": (
+        "Het opbouwen van de index is gestopt ({error}); de antwoorden komen uit zoeken op "
+        "trefwoorden. Start opnieuw om verder te gaan.",
+        "Building the index stopped ({error}); answers come from keyword search. Restart to go on.",
+    ),
     "error": ("Fout", "Error"),
     "unexpected": (
         "Er ging iets onverwachts mis ({name}). Probeer het opnieuw; de details staan in het "
