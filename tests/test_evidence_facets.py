@@ -204,3 +204,27 @@ def test_cli_sector_filter_is_case_insensitive_and_an_unknown_year_is_named(buil
     res = CliRunner().invoke(app, ["search", "stage buitenland", "--year", "1999"])
     assert res.exit_code == 2
     assert "no documents for year '1999'; known years: 2020, 2021, 2023" in res.output
+
+
+# ---------------------------------------------------------------- target groups per unit
+def test_a_units_target_groups_come_from_its_heading_else_its_text() -> None:
+    from evidence_finder.ingest.facets import unit_groups
+
+    assert unit_groups("3 Impact > 3.2 Impact op leerlingen", "De docenten merken dat …") == ("pupils",)
+    assert unit_groups("3 Impact", "Studenten die op stage gaan worden zelfstandiger.") == ("students",)
+    assert unit_groups("", "Het agentschap verstrekt subsidies.") == ()
+
+
+def test_group_filter_keeps_units_about_that_group(built_index: Settings, hash_embedder: HashEmbedder) -> None:
+    s = Searcher(built_index, embedder=hash_embedder)
+    hits = s.search("stage buitenland", k=10, filters=Filters(groups=["studenten"])).hits  # Dutch word
+    assert hits and all("students" in h.passage.groups for h in hits)
+    with pytest.raises(BadInputError, match="no documents for group 'ouders'"):
+        s.search("stage", filters=Filters(groups=["ouders"]))
+
+
+def test_and_for_students_asks_the_same_question_about_students(service: AnswerService) -> None:
+    first = "Wat levert een stage in het buitenland op voor docenten?"
+    a = service.ask("En voor studenten?", history=[(first, "…")])
+    assert a.reading.endswith("— group: students")
+    assert a.citations and all("students" in c.passage.groups for c in a.citations)

@@ -150,11 +150,17 @@ def _ingest_with_bar(targets: list[Path], settings: Settings, follow_links: bool
 
 
 def _filters(doc: list[str] | None, sector: list[str] | None, type_: list[str] | None,
-             kind: list[str] | None, year: list[int] | None, speaker: list[str] | None = None) -> Any:
+             kind: list[str] | None, year: list[int] | None, speaker: list[str] | None = None,
+             group: list[str] | None = None) -> Any:
     from evidence_finder.retrieval.search import Filters
 
     return Filters(docs=doc or [], sectors=sector or [], types=type_ or [], kinds=kind or [],
-                   years=year or [], speakers=speaker or [])
+                   years=year or [], speakers=speaker or [], groups=group or [])
+
+
+Group = Annotated[Optional[list[str]], typer.Option(
+    "--group", help="Only units about this target group: students, pupils, teachers, school leaders "
+    "(or studenten, leerlingen, docenten …)")]
 
 
 Speaker = Annotated[Optional[list[str]], typer.Option(
@@ -175,13 +181,14 @@ def search(
     kind: Annotated[Optional[list[str]], typer.Option("--kind", help="passage | quote | table")] = None,
     year: Annotated[Optional[list[int]], typer.Option("--year")] = None,
     speaker: Speaker = None,
+    group: Group = None,
     mode: Annotated[str, typer.Option("--mode", help="hybrid | dense | bm25")] = "hybrid",
 ) -> None:
     """Find the passages that answer a question."""
     _check_query_args(question, queries_file, fmt)
     from evidence_finder.retrieval.search import Searcher
 
-    filters = _filters(doc, sector, type_, kind, year, speaker)
+    filters = _filters(doc, sector, type_, kind, year, speaker, group)
     try:
         settings = _settings(index_dir)
         searcher = Searcher(settings)

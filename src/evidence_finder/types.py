@@ -94,6 +94,7 @@ class Passage:
     # Sectors of the unit's section where a chapter is about another sector than its
     # document (003 has a chapter per sector); empty = the document's sectors apply.
     sectors: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()  # target groups the unit is about ('students', 'teachers' …)
     speaker: str = ""  # quotes: the speaker's normalised role ('leerkracht'), if the text says
     speaker_org: str = ""  # quotes: the speaker's school or organisation, if the text says
 
@@ -114,6 +115,7 @@ class Passage:
         fields["roles"] = tuple(fields.get("roles", ()))
         fields["role_shares"] = tuple((str(r), float(x)) for r, x in fields.get("role_shares", ()))
         fields["sectors"] = tuple(fields.get("sectors", ()))
+        fields["groups"] = tuple(fields.get("groups", ()))
         return Passage(**fields)
 
 
@@ -131,10 +133,11 @@ class Filters:
     years: list[int] = field(default_factory=list)
     speakers: list[str] = field(default_factory=list)  # quote speakers' roles
     regions: list[str] = field(default_factory=list)  # documents' regions ('NL', 'Flanders')
+    groups: list[str] = field(default_factory=list)  # target groups a unit is about ('students')
 
     def is_empty(self) -> bool:
         return not (self.docs or self.sectors or self.types or self.kinds or self.years
-                    or self.speakers or self.regions)
+                    or self.speakers or self.regions or self.groups)
 
     def allows(self, p: Passage, meta: DocumentMeta | None) -> bool:
         if self.docs and p.doc_id not in self.docs:
@@ -142,6 +145,8 @@ class Filters:
         if self.kinds and p.kind not in self.kinds:
             return False
         if self.speakers and p.speaker not in self.speakers:
+            return False
+        if self.groups and not set(self.groups) & set(p.groups):
             return False
         if meta is None:
             return not (self.sectors or self.types or self.years or self.regions)
@@ -159,7 +164,7 @@ class Filters:
         parts = [(name, values) for name, values in (
             ("document", self.docs), ("sector", self.sectors), ("type", self.types),
             ("kind", self.kinds), ("year", [str(y) for y in self.years]),
-            ("speaker", self.speakers), ("region", self.regions)) if values]
+            ("speaker", self.speakers), ("region", self.regions), ("group", self.groups)) if values]
         return "; ".join(f"{name}: {', '.join(map(str, values))}" for name, values in parts)
 
 

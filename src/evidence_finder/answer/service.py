@@ -28,6 +28,7 @@ from evidence_finder.answer.messages import msg
 from evidence_finder.answer.postprocess import postprocess
 from evidence_finder.answer.prompts import answer_prompt, condense_prompt
 from evidence_finder.errors import BadInputError, EvidenceError
+from evidence_finder.ingest.facets import groups_named
 from evidence_finder.models.llm import LLMBackend
 from evidence_finder.retrieval.search import Filters, Searcher, clean_question
 from evidence_finder.settings import Settings
@@ -90,7 +91,8 @@ class AnswerService:
             search_q = facet.question
             base = filters or Filters()
             filters = replace(base, sectors=list(facet.sectors) or base.sectors,
-                              regions=list(facet.regions) or base.regions)
+                              regions=list(facet.regions) or base.regions,
+                              groups=list(groups_named(facet.group)) or base.groups)
         else:
             search_q = self._standalone(q, history, lang, notices)
         if mode == "quotes":

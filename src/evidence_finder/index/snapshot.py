@@ -18,6 +18,7 @@ import numpy as np
 from evidence_finder.errors import BadInputError
 from evidence_finder.index.bm25 import BM25Index
 from evidence_finder.index.store import IndexIdentity, IndexStore
+from evidence_finder.ingest.facets import groups_named
 from evidence_finder.ingest.speakers import speaker_matches
 from evidence_finder.settings import ChromaSettings
 from evidence_finder.types import DocumentMeta, Filters, Passage
@@ -84,6 +85,7 @@ class Snapshot:
             "year": sorted({str(m.year) for m in metas if m.year}),
             "speaker": sorted({p.speaker for p in self.passages if p.speaker}),
             "region": sorted({m.region for m in metas if m.region}),
+            "group": sorted({g for p in self.passages for g in p.groups}),
         }
 
     def resolve(self, filters: Filters) -> Filters:
@@ -99,8 +101,7 @@ class Snapshot:
             for v in values:
                 hit = by_fold.get(str(v).strip().casefold())
                 if hit is None:
-                    plural = {"sector": "sectors", "type": "types", "kind": "kinds", "year": "years",
-                              "speaker": "speakers", "region": "regions", "document": "documents"}[name]
+                    plural = f"{name}s"
                     raise BadInputError(
                         f"no documents for {name} {str(v)!r}; known {plural}: "
                         f"{', '.join(known[name]) or '(none)'}")
@@ -113,6 +114,7 @@ class Snapshot:
             years=[int(y) for y in match("year", [str(y) for y in filters.years])],
             speakers=self._speakers(filters.speakers, known["speaker"]),
             regions=match("region", filters.regions),
+            groups=match("group", [(groups_named(g) or (g,))[0] for g in filters.groups]),
         )
 
     @staticmethod
@@ -138,7 +140,7 @@ class Snapshot:
         if not self.passages or self.collection is None:
             return [], []
         where = chroma_where(filters)
-        if filters.sectors or filters.speakers or filters.regions:  # narrow Chroma to the documents
+        if filters.sectors or filters.speakers or filters.regions or filters.groups:  # per unit
             docs = sorted({p.doc_id for i, p in enumerate(self.passages) if self.allows(i, filters)})
             if not docs:
                 return [], []

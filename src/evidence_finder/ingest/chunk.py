@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from evidence_finder.ingest.clean import CleanDoc
-from evidence_finder.ingest.facets import chapter_sectors, section_sectors
+from evidence_finder.ingest.facets import chapter_sectors, section_sectors, unit_groups
 from evidence_finder.ingest.roles import ROLES, passage_role_shares
 from evidence_finder.ingest.structure import Unit
 from evidence_finder.settings import ChunkSettings
@@ -24,7 +24,7 @@ CHUNKER_VERSION = "5"
 # What ingest adds to a unit besides its text and vectors (evidence roles, section sectors,
 # quote speakers). A change re-analyses every document on the next ingest; vectors are
 # reused because unit texts and ids do not change.
-ANNOTATION_VERSION = "3"  # 3: DOCX quote styles, inline lead-in quotes, "…,” zegt een X."
+ANNOTATION_VERSION = "4"  # 4: target groups per unit; 3  # 3: DOCX quote styles, inline lead-in quotes, "…,” zegt een X."
 
 @dataclass
 class _Item:
@@ -182,7 +182,8 @@ def _make(doc_id: str, doc: CleanDoc, kind: str, start: int, end: int, section: 
         hash=content_hash(text), windows=windows(text, window_words),
         roles=tuple(sorted(shares, key=lambda r: (-shares[r], ROLES.index(r)))),  # type: ignore[arg-type]
         role_shares=tuple((r, round(x, 3)) for r, x in shares.items()),
-        sectors=section_sectors(section, chapters), speaker=speaker, speaker_org=speaker_org,
+        sectors=section_sectors(section, chapters), groups=unit_groups(section, text),
+        speaker=speaker, speaker_org=speaker_org,
     )
 
 

@@ -92,6 +92,16 @@ def groups_named(text: str) -> tuple[str, ...]:
     return tuple(g for g, rx in GROUP_CUES.items() if rx.search(text))
 
 
+def unit_groups(section_path: str, text: str) -> tuple[str, ...]:
+    """Target groups a unit is about: those its innermost section heading names ('Impact op
+    leerlingen'), else those its own text names."""
+    for heading in reversed([h for h in section_path.split(" > ") if h.strip()]):
+        named = groups_named(heading)
+        if named:
+            return named
+    return groups_named(text)
+
+
 _LEAD = r"(?:\b(?:in|at|for|within|bij|in\s+het|in\s+de|voor|van|het|de|the)\s+)*"
 
 
