@@ -185,9 +185,9 @@ class ComposerSettings(Section):
         True, description="Barrier, enabler, outcome and cross-report questions are answered as "
         "findings grouped by evidence role, strongest first, with English labels for English "
         "questions.")
-    max_findings: int = Field(8, ge=1, description="Findings in such an answer at most.")
+    max_findings: int = Field(10, ge=1, description="Findings in such an answer at most.")
     min_findings: int = Field(
-        4, ge=0, description="Fewer findings stated in a role: top up with the best other evidence, "
+        6, ge=0, description="Fewer findings stated in a role: top up with the best other evidence, "
         "shown apart.")
     findings_per_passage: int = Field(
         2, ge=1, description="Findings from one passage at most (one paragraph, one idea).")
