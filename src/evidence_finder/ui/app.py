@@ -11,7 +11,7 @@ import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -31,6 +31,9 @@ from evidence_finder.ui.i18n import DEFAULT_LANG, EXAMPLES, LANG_CHOICES, t
 from evidence_finder.ui.render import Turn, esc
 from evidence_finder.ui.sources import delete_question, interface_style, type_choices, type_label
 from evidence_finder.ui.throttle import LoginThrottle
+
+if TYPE_CHECKING:
+    from evidence_finder.answer.service import AnswerService
 
 log = logging.getLogger(__name__)
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -81,7 +84,7 @@ def build_note(backend: Backend, lang: str) -> str:
              if b.total else "…")
 
 
-def build(settings: Settings, searcher: Searcher | None = None, answer_service: Any = None,
+def build(settings: Settings, searcher: Searcher | None = None, answer_service: AnswerService | None = None,
           *, embedder: Embedder | None = None, background_build: list[Path] | None = None) -> Any:
     """The web chat as a ``gr.Blocks``; pass CSS with :func:`launch_options` when launching.
     With ``background_build`` (paths), the dense index is built in a background thread while

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from evidence_finder.errors import (
     BadInputError,
@@ -30,6 +30,9 @@ from evidence_finder.models.embedders import Embedder
 from evidence_finder.retrieval.search import Filters, Searcher
 from evidence_finder.settings import Settings
 from evidence_finder.types import Answer, IndexView, Passage
+
+if TYPE_CHECKING:
+    from evidence_finder.answer.service import AnswerEvent, AnswerService
 from evidence_finder.ui.render import EvidenceItem, Turn
 from evidence_finder.ui.uploads import (
     UploadUndo,
@@ -97,9 +100,9 @@ class Backend:
     """Shared by every session of one app: the searcher, the answer service and the index."""
 
     def __init__(self, settings: Settings, searcher: Searcher | None = None,
-                 answer_service: Any = None, embedder: Embedder | None = None) -> None:
+                 answer_service: AnswerService | None = None, embedder: Embedder | None = None) -> None:
         self.settings = settings
-        self._searcher = searcher or getattr(answer_service, "searcher", None)
+        self._searcher = searcher or (answer_service.searcher if answer_service is not None else None)
         self._answers = answer_service
         self._embedder = embedder or (self._searcher.embedder if self._searcher else None)
         self._lock = threading.RLock()  # guards creating/reloading the searcher: held briefly
@@ -137,7 +140,7 @@ class Backend:
             return False
         return True
 
-    def answers(self) -> Any:
+    def answers(self) -> AnswerService:
         if self._answers is not None:
             return self._answers
         with self._lock:
@@ -364,19 +367,13 @@ def _history(turns: list[Turn]) -> list[tuple[str, str]]:
     return [(t.question, t.answer.text) for t in turns if t.answer is not None and not t.error]
 
 
-def _event_answer(event: Any) -> Answer | None:
-    got = getattr(event, "answer", None)
-    return got if isinstance(got, Answer) else None
+def _event_answer(event: AnswerEvent) -> Answer | None:
+    return event.answer if event.type == "answer" else None
 
 
-def _event_text(event: Any) -> str:
+def _event_text(event: AnswerEvent) -> str:
     """Streamed text of an AnswerEvent ("delta"); notices arrive with the final answer."""
-    if isinstance(event, str):
-        return event
-    if getattr(event, "type", "delta") != "delta":
-        return ""
-    got = getattr(event, "text", "")
-    return got if isinstance(got, str) else ""
+    return event.text if event.type == "delta" else ""
 
 
 def _trim_overlap(prev: str, cur: str) -> str:
