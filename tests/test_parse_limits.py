@@ -101,6 +101,8 @@ def test_bomb_upload_is_refused_off_the_server_process(built_index: Settings, ha
     rss = _max_rss_mb()
     result = backend.upload([str(bomb)])
     assert result.added == [] and "memory limit of 700 MB" in dict(result.skipped)["bom.pdf"]
+    assert str(built_index.data_dir) not in dict(result.skipped)["bom.pdf"]  # no server paths shown
+    assert dict(result.skipped)["bom.pdf"].startswith("'bom.pdf' was refused")
     assert not (built_index.data_dir / "uploads" / "bom.pdf").exists()
     assert _max_rss_mb() - rss < 150
     assert backend.searcher().search("stage in Finland").hits

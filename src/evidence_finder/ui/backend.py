@@ -315,7 +315,8 @@ class Backend:
             except BaseException:
                 undo.rollback(saved)  # an upload that is not indexed is not left behind
                 raise
-            failed = {Path(p).name: reason for p, reason in report.skipped}
+            # reasons name the stored file by its name only: the server's folders are nobody's business
+            failed = {Path(p).name: _without_paths(reason, saved) for p, reason in report.skipped}
             undo.rollback([d for d in saved if d.name in failed])
             skipped.extend((d.name, failed[d.name]) for d in saved if d.name in failed)
         return UploadResult([d.name for d in saved if d.name not in failed], skipped)
@@ -360,6 +361,14 @@ class Backend:
             self._searcher = Searcher(self.settings, embedder=self.embedder())
         else:
             self._searcher.reload()
+
+
+def _without_paths(reason: str, saved: list[Path]) -> str:
+    """``reason`` with every full path of an uploaded file replaced by its name."""
+    for path in saved:
+        for form in (str(path), str(path.resolve())):
+            reason = reason.replace(repr(form), repr(path.name)).replace(form, path.name)
+    return reason
 
 
 def _history(turns: list[Turn]) -> list[tuple[str, str]]:
