@@ -11,6 +11,7 @@ import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -27,7 +28,7 @@ from evidence_finder.ui.assets import CSS, EVIDENCE_JS, TRANSCRIPT_JS
 from evidence_finder.ui.backend import Backend, DocumentRow
 from evidence_finder.ui.exports import write_exports
 from evidence_finder.ui.guards import ExportFolders, check_credentials, question_problem, shown
-from evidence_finder.ui.i18n import DEFAULT_LANG, EXAMPLES, LANG_CHOICES, t
+from evidence_finder.ui.i18n import DEFAULT_LANG, EXAMPLES, LANG_CHOICES, Lang, t
 from evidence_finder.ui.render import Turn, esc
 from evidence_finder.ui.sources import delete_question, interface_style, type_choices, type_label
 from evidence_finder.ui.throttle import LoginThrottle
@@ -84,6 +85,102 @@ def build_note(backend: Backend, lang: str) -> str:
              if b.total else "…")
 
 
+def _chat_tab(lang0: Lang, choices: dict[str, list[Any]]) -> SimpleNamespace:
+    """The Ask tab's layout: transcript, question, mode, examples, filters, evidence, exports."""
+    with gr.Tab(t("tab_chat", lang0), id="chat") as tab_chat, gr.Row():
+        with gr.Column(scale=7):
+            transcript = gr.HTML(render.render_transcript([], lang0), elem_id="ef-transcript",
+                                 js_on_load=TRANSCRIPT_JS, max_height=640, padding=False)
+            with gr.Row(equal_height=True):
+                question = gr.Textbox(label=t("question", lang0), show_label=False, lines=1,
+                                      placeholder=t("question_ph", lang0), scale=6,
+                                      elem_id="ef-question", autofocus=True)
+                ask_btn = gr.Button(t("ask", lang0), variant="primary", scale=1,
+                                    elem_id="ef-ask", min_width=180)
+            with gr.Row(equal_height=False):
+                mode = gr.Radio([(t("mode_answer", lang0), "answer"),
+                                 (t("mode_quotes", lang0), "quotes")], value="answer",
+                                label=t("mode", lang0), show_label=False, elem_id="ef-mode",
+                                container=False, scale=4)
+                clear_btn = gr.Button(t("clear", lang0), size="sm", scale=0, min_width=90,
+                                      elem_id="ef-clear")
+            examples_label = gr.Markdown(f"**{t('examples', lang0)}**")
+            with gr.Row(elem_classes="ef-examples"):
+                example_btns = [gr.Button(q, size="sm", elem_id=f"ef-example-{i}")
+                                for i, q in enumerate(EXAMPLES)]
+            with gr.Accordion(t("filters", lang0), open=False, elem_id="ef-filters") as filters_acc:
+                with gr.Row():
+                    f_doc = gr.Dropdown(choices["docs"], multiselect=True, label=t("f_doc", lang0),
+                                        elem_id="ef-f-doc")
+                    f_sector = gr.Dropdown(choices["sectors"], multiselect=True,
+                                           label=t("f_sector", lang0), elem_id="ef-f-sector")
+                    f_type = gr.Dropdown(choices["types"], multiselect=True,
+                                         label=t("f_type", lang0), elem_id="ef-f-type")
+                with gr.Row():
+                    f_kind = gr.Dropdown(choices["kinds"], multiselect=True,
+                                         label=t("f_kind", lang0), elem_id="ef-f-kind")
+                    f_year = gr.Dropdown([str(y) for y in choices["years"]], multiselect=True,
+                                         label=t("f_year", lang0), elem_id="ef-f-year")
+                    f_speaker = gr.Dropdown(choices["speakers"], multiselect=True,
+                                            label=t("f_speaker", lang0), elem_id="ef-f-speaker")
+        with gr.Column(scale=5):
+            evidence_title = gr.Markdown(f"### {t('evidence', lang0)}")
+            evidence = gr.HTML(render.render_evidence(None, 0, None, lang0), elem_id="ef-evidence",
+                               js_on_load=EVIDENCE_JS, max_height=720, padding=False)
+            with gr.Row():
+                md_btn = gr.DownloadButton(t("export_md", lang0), interactive=False, size="sm",
+                                           elem_id="ef-export-md")
+                csv_btn = gr.DownloadButton(t("export_csv", lang0), interactive=False, size="sm",
+                                            elem_id="ef-export-csv")
+            with gr.Row():
+                ris_btn = gr.DownloadButton(t("export_ris", lang0), interactive=False, size="sm",
+                                            elem_id="ef-export-ris")
+                bib_btn = gr.DownloadButton(t("export_bib", lang0), interactive=False, size="sm",
+                                            elem_id="ef-export-bib")
+    return SimpleNamespace(tab_chat=tab_chat, transcript=transcript, question=question, ask_btn=ask_btn, mode=mode, clear_btn=clear_btn, examples_label=examples_label, example_btns=example_btns, filters_acc=filters_acc, f_doc=f_doc, f_sector=f_sector, f_type=f_type, f_kind=f_kind, f_year=f_year, f_speaker=f_speaker, evidence_title=evidence_title, evidence=evidence, md_btn=md_btn, csv_btn=csv_btn, ris_btn=ris_btn, bib_btn=bib_btn)
+
+
+def _sources_tab(lang0: Lang, choices: dict[str, list[Any]], types_label: str, max_mb: int) -> SimpleNamespace:
+    """The Sources tab's layout: the document table, upload and delete (with confirmation)."""
+    with gr.Tab(t("tab_sources", lang0), id="sources", elem_id="ef-tab-sources") as tab_sources:
+        docs_title = gr.Markdown(f"### {t('docs_heading', lang0)}")
+        docs_table = gr.Dataframe(headers=_doc_table([], lang0)["headers"], interactive=False,
+                                  wrap=True, elem_id="ef-docs")
+        with gr.Row():
+            with gr.Column():
+                upload_title = gr.Markdown(f"### {t('upload_heading', lang0)}")
+                up_files = gr.File(file_count="multiple", file_types=list(SUPPORTED_EXTENSIONS),
+                                   label=t("upload_files", lang0), elem_id="ef-upload")
+                up_info = gr.Markdown(t("upload_info", lang0, types=types_label, mb=max_mb))
+                with gr.Row():
+                    up_title = gr.Textbox(label=t("upload_title", lang0), elem_id="ef-up-title")
+                    up_year = gr.Number(None, label=t("upload_year", lang0), precision=0,
+                                        elem_id="ef-up-year")
+                with gr.Row():
+                    up_sectors = gr.Dropdown(sorted({"PO", "VO", "MBO", "HO", "teacher training",
+                                                     *choices["sectors"]}),
+                                             multiselect=True, allow_custom_value=True,
+                                             label=t("upload_sectors", lang0))
+                    up_type = gr.Dropdown(type_choices(lang0), value="report",
+                                          label=t("upload_type", lang0))
+                up_btn = gr.Button(t("upload_go", lang0), variant="primary", elem_id="ef-upload-go")
+                up_status = gr.HTML("", elem_id="ef-upload-status")
+            with gr.Column():
+                delete_title = gr.Markdown(f"### {t('delete_heading', lang0)}")
+                del_doc = gr.Dropdown(choices["docs"], label=t("delete_doc", lang0),
+                                      elem_id="ef-del-doc")
+                del_btn = gr.Button(t("delete_go", lang0), variant="stop", elem_id="ef-delete-go")
+                with gr.Group(visible=False, elem_id="ef-delete-confirm") as del_confirm:
+                    del_question = gr.HTML("")
+                    with gr.Row():
+                        del_yes = gr.Button(t("delete_yes", lang0), variant="stop", size="sm",
+                                            elem_id="ef-delete-yes")
+                        del_no = gr.Button(t("delete_cancel", lang0), size="sm", elem_id="ef-delete-no")
+                del_status = gr.HTML("", elem_id="ef-delete-status")
+
+    return SimpleNamespace(tab_sources=tab_sources, docs_title=docs_title, docs_table=docs_table, upload_title=upload_title, up_files=up_files, up_info=up_info, up_title=up_title, up_year=up_year, up_sectors=up_sectors, up_type=up_type, up_btn=up_btn, up_status=up_status, delete_title=delete_title, del_doc=del_doc, del_btn=del_btn, del_confirm=del_confirm, del_question=del_question, del_yes=del_yes, del_no=del_no, del_status=del_status)
+
+
 def build(settings: Settings, searcher: Searcher | None = None, answer_service: AnswerService | None = None,
           *, embedder: Embedder | None = None, background_build: list[Path] | None = None) -> Any:
     """The web chat as a ``gr.Blocks``; pass CSS with :func:`launch_options` when launching.
@@ -116,91 +213,24 @@ def build(settings: Settings, searcher: Searcher | None = None, answer_service: 
 
         build_timer.tick(build_tick, lang, [build_status, build_timer])
         with gr.Tabs():
-            with gr.Tab(t("tab_chat", lang0), id="chat") as tab_chat, gr.Row():
-                with gr.Column(scale=7):
-                    transcript = gr.HTML(render.render_transcript([], lang0), elem_id="ef-transcript",
-                                         js_on_load=TRANSCRIPT_JS, max_height=640, padding=False)
-                    with gr.Row(equal_height=True):
-                        question = gr.Textbox(label=t("question", lang0), show_label=False, lines=1,
-                                              placeholder=t("question_ph", lang0), scale=6,
-                                              elem_id="ef-question", autofocus=True)
-                        ask_btn = gr.Button(t("ask", lang0), variant="primary", scale=1,
-                                            elem_id="ef-ask", min_width=180)
-                    with gr.Row(equal_height=False):
-                        mode = gr.Radio([(t("mode_answer", lang0), "answer"),
-                                         (t("mode_quotes", lang0), "quotes")], value="answer",
-                                        label=t("mode", lang0), show_label=False, elem_id="ef-mode",
-                                        container=False, scale=4)
-                        clear_btn = gr.Button(t("clear", lang0), size="sm", scale=0, min_width=90,
-                                              elem_id="ef-clear")
-                    examples_label = gr.Markdown(f"**{t('examples', lang0)}**")
-                    with gr.Row(elem_classes="ef-examples"):
-                        example_btns = [gr.Button(q, size="sm", elem_id=f"ef-example-{i}")
-                                        for i, q in enumerate(EXAMPLES)]
-                    with gr.Accordion(t("filters", lang0), open=False, elem_id="ef-filters") as filters_acc:
-                        with gr.Row():
-                            f_doc = gr.Dropdown(choices["docs"], multiselect=True, label=t("f_doc", lang0),
-                                                elem_id="ef-f-doc")
-                            f_sector = gr.Dropdown(choices["sectors"], multiselect=True,
-                                                   label=t("f_sector", lang0), elem_id="ef-f-sector")
-                            f_type = gr.Dropdown(choices["types"], multiselect=True,
-                                                 label=t("f_type", lang0), elem_id="ef-f-type")
-                        with gr.Row():
-                            f_kind = gr.Dropdown(choices["kinds"], multiselect=True,
-                                                 label=t("f_kind", lang0), elem_id="ef-f-kind")
-                            f_year = gr.Dropdown([str(y) for y in choices["years"]], multiselect=True,
-                                                 label=t("f_year", lang0), elem_id="ef-f-year")
-                            f_speaker = gr.Dropdown(choices["speakers"], multiselect=True,
-                                                    label=t("f_speaker", lang0), elem_id="ef-f-speaker")
-                with gr.Column(scale=5):
-                    evidence_title = gr.Markdown(f"### {t('evidence', lang0)}")
-                    evidence = gr.HTML(render.render_evidence(None, 0, None, lang0), elem_id="ef-evidence",
-                                       js_on_load=EVIDENCE_JS, max_height=720, padding=False)
-                    with gr.Row():
-                        md_btn = gr.DownloadButton(t("export_md", lang0), interactive=False, size="sm",
-                                                   elem_id="ef-export-md")
-                        csv_btn = gr.DownloadButton(t("export_csv", lang0), interactive=False, size="sm",
-                                                    elem_id="ef-export-csv")
-                    with gr.Row():
-                        ris_btn = gr.DownloadButton(t("export_ris", lang0), interactive=False, size="sm",
-                                                    elem_id="ef-export-ris")
-                        bib_btn = gr.DownloadButton(t("export_bib", lang0), interactive=False, size="sm",
-                                                    elem_id="ef-export-bib")
-            with gr.Tab(t("tab_sources", lang0), id="sources", elem_id="ef-tab-sources") as tab_sources:
-                docs_title = gr.Markdown(f"### {t('docs_heading', lang0)}")
-                docs_table = gr.Dataframe(headers=_doc_table([], lang0)["headers"], interactive=False,
-                                          wrap=True, elem_id="ef-docs")
-                with gr.Row():
-                    with gr.Column():
-                        upload_title = gr.Markdown(f"### {t('upload_heading', lang0)}")
-                        up_files = gr.File(file_count="multiple", file_types=list(SUPPORTED_EXTENSIONS),
-                                           label=t("upload_files", lang0), elem_id="ef-upload")
-                        up_info = gr.Markdown(t("upload_info", lang0, types=types_label, mb=max_mb))
-                        with gr.Row():
-                            up_title = gr.Textbox(label=t("upload_title", lang0), elem_id="ef-up-title")
-                            up_year = gr.Number(None, label=t("upload_year", lang0), precision=0,
-                                                elem_id="ef-up-year")
-                        with gr.Row():
-                            up_sectors = gr.Dropdown(sorted({"PO", "VO", "MBO", "HO", "teacher training",
-                                                             *choices["sectors"]}),
-                                                     multiselect=True, allow_custom_value=True,
-                                                     label=t("upload_sectors", lang0))
-                            up_type = gr.Dropdown(type_choices(lang0), value="report",
-                                                  label=t("upload_type", lang0))
-                        up_btn = gr.Button(t("upload_go", lang0), variant="primary", elem_id="ef-upload-go")
-                        up_status = gr.HTML("", elem_id="ef-upload-status")
-                    with gr.Column():
-                        delete_title = gr.Markdown(f"### {t('delete_heading', lang0)}")
-                        del_doc = gr.Dropdown(choices["docs"], label=t("delete_doc", lang0),
-                                              elem_id="ef-del-doc")
-                        del_btn = gr.Button(t("delete_go", lang0), variant="stop", elem_id="ef-delete-go")
-                        with gr.Group(visible=False, elem_id="ef-delete-confirm") as del_confirm:
-                            del_question = gr.HTML("")
-                            with gr.Row():
-                                del_yes = gr.Button(t("delete_yes", lang0), variant="stop", size="sm",
-                                                    elem_id="ef-delete-yes")
-                                del_no = gr.Button(t("delete_cancel", lang0), size="sm", elem_id="ef-delete-no")
-                        del_status = gr.HTML("", elem_id="ef-delete-status")
+            chat = _chat_tab(lang0, choices)
+            sources = _sources_tab(lang0, choices, types_label, max_mb)
+        # The tabs' components, by name, for the event wiring below.
+        (tab_chat, transcript, question, ask_btn, mode, clear_btn, examples_label, example_btns,
+         filters_acc, f_doc, f_sector, f_type, f_kind, f_year, f_speaker, evidence_title,
+         evidence, md_btn, csv_btn, ris_btn, bib_btn) = (
+            chat.tab_chat, chat.transcript, chat.question, chat.ask_btn, chat.mode, chat.clear_btn,
+            chat.examples_label, chat.example_btns, chat.filters_acc, chat.f_doc, chat.f_sector,
+            chat.f_type, chat.f_kind, chat.f_year, chat.f_speaker, chat.evidence_title, chat.evidence,
+            chat.md_btn, chat.csv_btn, chat.ris_btn, chat.bib_btn)
+        (tab_sources, docs_title, docs_table, upload_title, up_files, up_info, up_title, up_year,
+         up_sectors, up_type, up_btn, up_status, delete_title, del_doc, del_btn, del_confirm,
+         del_question, del_yes, del_no, del_status) = (
+            sources.tab_sources, sources.docs_title, sources.docs_table, sources.upload_title,
+            sources.up_files, sources.up_info, sources.up_title, sources.up_year, sources.up_sectors,
+            sources.up_type, sources.up_btn, sources.up_status, sources.delete_title, sources.del_doc,
+            sources.del_btn, sources.del_confirm, sources.del_question, sources.del_yes, sources.del_no,
+            sources.del_status)
 
         filter_inputs = [f_doc, f_sector, f_type, f_kind, f_year, f_speaker]
         export_btns = [md_btn, csv_btn, ris_btn, bib_btn]
