@@ -129,6 +129,45 @@ def swap_into_place(tmp: Path, target: Path, is_current: Callable[[Path], bool])
     _fsync(target.parent)
 
 
+def fp32_key(fp32: Path) -> dict[str, str]:
+    """What a model derived from the fp32 directory depends on: its source and converter."""
+    source = json.loads((fp32 / MARKER).read_text(encoding="utf-8"))
+    return {"source_sha256": source["source_sha256"], "fp32_converter_version": source["converter_version"]}
+
+
+def derived_marker(target: Path, weights: str) -> dict[str, str] | None:
+    """A derived model's marker key fields, or None when the dir is missing, partial (its
+    ``weights`` file is not the size the marker recorded) or unreadable."""
+    try:
+        marker = json.loads((target / MARKER).read_text(encoding="utf-8"))
+        if marker.pop("weights_bytes") != (target / weights).stat().st_size:
+            return None
+    except (OSError, ValueError, KeyError, AttributeError):
+        return None
+    return dict(marker)
+
+
+def ensure_derived(cache_dir: Path, source: Path | None, dirname: str, weights: str,
+                   key_of: Callable[[Path], dict[str, str]],
+                   build: Callable[[Path, Path, dict[str, str]], None]) -> Path:
+    """``cache_dir/dirname``, a model built from the fp32 directory (int8, ONNX …): rebuilt
+    when its marker's key differs from ``key_of(fp32)``, in a temp dir that appears only by
+    an atomic rename once ``build(fp32, tmp, key)`` wrote everything (marker last)."""
+    fp32 = ensure_e5_model(cache_dir, source)
+    key = key_of(fp32)
+    target = Path(cache_dir) / dirname
+    if derived_marker(target, weights) == key:
+        return target
+    remove_stale_temps(Path(cache_dir), dirname)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dirname}.tmp-", dir=cache_dir))
+    try:
+        build(fp32, tmp, key)
+        swap_into_place(tmp, target, lambda t: derived_marker(t, weights) == key)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
 def _remove_stale_temps(cache_dir: Path) -> None:
     remove_stale_temps(cache_dir, MODEL_DIRNAME)
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +26,8 @@ from evidence_finder.models.base import Embedder, register_backend
 from evidence_finder.models.e5_convert import (
     MARKER,
     _fsync,
-    ensure_e5_model,
-    remove_stale_temps,
-    swap_into_place,
+    ensure_derived,
+    fp32_key,
 )
 from evidence_finder.settings import Settings
 
@@ -46,38 +44,12 @@ def ensure_e5_ct2_model(cache_dir: Path, source: Path | None = None) -> Path:
     Keyed on the fp32 model's own marker (the .bin's sha256 and its converter version) plus
     this converter's version, so a new source or either converter's change rebuilds it.
     """
-    fp32 = ensure_e5_model(cache_dir, source)
-    key = _key(fp32)
-    target = Path(cache_dir) / CT2_DIRNAME
-    if _marker(target) == key:
-        return target
-    remove_stale_temps(Path(cache_dir), CT2_DIRNAME)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{CT2_DIRNAME}.tmp-", dir=cache_dir))
-    try:
-        _convert(fp32, tmp, key)
-        swap_into_place(tmp, target, lambda t: _marker(t) == key)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return target
+    return ensure_derived(cache_dir, source, CT2_DIRNAME, "model.bin", _key,
+                          lambda fp32, out, key: _convert(fp32, out, key))
 
 
 def _key(fp32: Path) -> dict[str, str]:
-    source = json.loads((fp32 / MARKER).read_text(encoding="utf-8"))
-    return {
-        "ct2_converter_version": CT2_CONVERTER_VERSION, "quantization": QUANTIZATION,
-        "source_sha256": source["source_sha256"], "fp32_converter_version": source["converter_version"],
-    }  # fmt: skip
-
-
-def _marker(target: Path) -> dict[str, str] | None:
-    """The marker's key fields, or None when the dir is missing, partial or unreadable."""
-    try:
-        marker = json.loads((target / MARKER).read_text(encoding="utf-8"))
-        if marker.pop("weights_bytes") != (target / "model.bin").stat().st_size:
-            return None
-    except (OSError, ValueError, KeyError, AttributeError):
-        return None
-    return dict(marker)
+    return {"ct2_converter_version": CT2_CONVERTER_VERSION, "quantization": QUANTIZATION, **fp32_key(fp32)}
 
 
 def _convert(fp32: Path, out: Path, key: dict[str, str]) -> None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +27,8 @@ from evidence_finder.errors import MissingDependencyError
 from evidence_finder.models.e5_convert import (
     MARKER,
     _fsync,
-    ensure_e5_model,
-    remove_stale_temps,
-    swap_into_place,
+    ensure_derived,
+    fp32_key,
 )
 
 ONNX_CONVERTER_VERSION = "1"  # bump whenever the exported graph changes
@@ -40,35 +38,12 @@ _INSTALL = "pip install 'evidence-finder[fast]' (onnx; onnxruntime and torch com
 
 def ensure_e5_onnx_model(cache_dir: Path, source: Path | None = None) -> Path:
     """Return ``cache_dir/multilingual-e5-small-onnx``, exporting it first if missing or stale."""
-    fp32 = ensure_e5_model(cache_dir, source)
-    key = _key(fp32)
-    target = Path(cache_dir) / ONNX_DIRNAME
-    if _marker(target) == key:
-        return target
-    remove_stale_temps(Path(cache_dir), ONNX_DIRNAME)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{ONNX_DIRNAME}.tmp-", dir=cache_dir))
-    try:
-        _export(fp32, tmp, key)
-        swap_into_place(tmp, target, lambda t: _marker(t) == key)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return target
+    return ensure_derived(cache_dir, source, ONNX_DIRNAME, "model.onnx", _key,
+                          lambda fp32, out, key: _export(fp32, out, key))
 
 
 def _key(fp32: Path) -> dict[str, str]:
-    source = json.loads((fp32 / MARKER).read_text(encoding="utf-8"))
-    return {"onnx_converter_version": ONNX_CONVERTER_VERSION, "source_sha256": source["source_sha256"],
-            "fp32_converter_version": source["converter_version"]}
-
-
-def _marker(target: Path) -> dict[str, str] | None:
-    try:
-        marker = json.loads((target / MARKER).read_text(encoding="utf-8"))
-        if marker.pop("weights_bytes") != (target / "model.onnx").stat().st_size:
-            return None
-    except (OSError, ValueError, KeyError, AttributeError):
-        return None
-    return dict(marker)
+    return {"onnx_converter_version": ONNX_CONVERTER_VERSION, **fp32_key(fp32)}
 
 
 def _export(fp32: Path, out: Path, key: dict[str, str]) -> None:
