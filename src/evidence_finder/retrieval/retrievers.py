@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -38,7 +39,9 @@ class Retriever(Protocol):
     def retrieve(self, query: Query, n: int, snap: Snapshot, text: str | None = None) -> Ranking: ...
 
 
-class _Timed:
+class _Timed(ABC):
+    """Base of the retrievers: ``retrieve`` times and logs what ``_retrieve`` finds."""
+
     name = "retriever"
 
     def retrieve(self, query: Query, n: int, snap: Snapshot, text: str | None = None) -> Ranking:
@@ -48,8 +51,9 @@ class _Timed:
         log.debug("%s: %d rows in %.1f ms", self.name, len(got.rows), (time.perf_counter() - t0) * 1000)
         return got
 
+    @abstractmethod
     def _retrieve(self, query: Query, n: int, snap: Snapshot, text: str | None) -> Ranking:
-        raise NotImplementedError
+        """The ranking itself, without timing."""
 
 
 class DenseRetriever(_Timed):
