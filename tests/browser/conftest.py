@@ -115,19 +115,24 @@ def browser() -> Iterator[Any]:
             b.close()
 
 
-@pytest.fixture
-def page(browser: Any, app_url: str) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="nl-NL",
-                                  accept_downloads=True)
-    context.grant_permissions(["clipboard-read", "clipboard-write"])
+def open_chat(context: Any, app_url: str) -> Any:
+    """A page of ``context`` with the chat loaded; page errors collect in ``page.js_errors``."""
     pg = context.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
     pg.set_default_timeout(20_000)
     pg.goto(app_url)
     pg.wait_for_selector("#ef-transcript .ef-chat")
-    pg.js_errors = errors  # type: ignore[attr-defined]
+    pg.js_errors = errors
+    return pg
+
+
+@pytest.fixture
+def page(browser: Any, app_url: str) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="nl-NL",
+                                  accept_downloads=True)
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
     try:
-        yield pg
+        yield open_chat(context, app_url)
     finally:
         context.close()

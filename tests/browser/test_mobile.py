@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from conftest import ARTIFACTS  # tests/browser/conftest.py
+from conftest import ARTIFACTS, open_chat  # tests/browser/conftest.py
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
@@ -29,15 +29,8 @@ NESTED_SCROLLERS = """() => [...document.querySelectorAll('body *')].filter(el =
 def phone(browser: Any, app_url: str) -> Iterator[Any]:
     context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
                                   locale="nl-NL")
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    pg.set_default_timeout(20_000)
-    pg.goto(app_url)
-    pg.wait_for_selector("#ef-transcript .ef-chat")
-    pg.js_errors = errors  # type: ignore[attr-defined]
     try:
-        yield pg
+        yield open_chat(context, app_url)
     finally:
         context.close()
 
