@@ -172,6 +172,9 @@ class IndexView(Protocol):
     """The index state one search read, for everything that search returns (e.g. the text
     around a cited passage in the UI), so a reload in between cannot mix two states."""
 
+    @property
+    def metas(self) -> dict[str, DocumentMeta]: ...  # every indexed document, by id
+
     def meta(self, doc_id: str) -> DocumentMeta | None: ...
 
     def neighbours(self, passage: Passage) -> tuple[Passage | None, Passage | None]: ...

@@ -8,7 +8,9 @@ the reports that say nothing on it. English questions get a short English label 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from evidence_finder.answer.citations import CitationBook
 from evidence_finder.answer.messages import msg
@@ -16,6 +18,9 @@ from evidence_finder.answer.verify import content_tokens, normalise_ws
 from evidence_finder.ingest.roles import sentence_role
 from evidence_finder.text.glossary import english_labels
 from evidence_finder.types import Answer, SearchResult
+
+if TYPE_CHECKING:
+    from evidence_finder.answer.extractive import Candidate, ExtractiveComposer
 
 FINDING_ROLES = ("barrier", "enabler", "outcome", "recommendation")
 ROLE_ORDER = ("barrier", "enabler", "outcome", "recommendation", "figure", "description")
@@ -49,7 +54,7 @@ def wanted_roles(intents: tuple[str, ...] | set[str] | frozenset[str]) -> set[st
 
 @dataclass
 class _Finding:
-    cand: object  # extractive.Candidate (kept loose: no import cycle)
+    cand: Candidate
     role: str
     score: float
     tokens: frozenset[str]
@@ -57,12 +62,11 @@ class _Finding:
     docs: int = 1
 
 
-def compose_findings(composer: object, question: str, result: SearchResult,
+def compose_findings(composer: ExtractiveComposer, question: str, result: SearchResult,
                      opts: FindingOptions | None = None) -> Answer | None:
     """A findings answer, or None when no sentence qualifies (the caller falls back)."""
-    from evidence_finder.answer.extractive import ExtractiveComposer, _overlaps
+    from evidence_finder.answer.extractive import _overlaps  # here: extractive imports this module
 
-    assert isinstance(composer, ExtractiveComposer)
     c_opts = composer.options
     opts = opts or FindingOptions(max_findings=c_opts.max_findings, min_findings=c_opts.min_findings,
                                   per_passage=c_opts.findings_per_passage)
@@ -103,32 +107,32 @@ def _count_support(findings: list[_Finding], opts: FindingOptions) -> None:
     for f in findings:
         passages, docs = set(), set()
         for g in findings:
-            if g.cand.hit.passage.id == f.cand.hit.passage.id:  # type: ignore[attr-defined]
+            if g.cand.hit.passage.id == f.cand.hit.passage.id:
                 continue
             if _jaccard(f.tokens, g.tokens) >= opts.support_overlap:
-                passages.add(g.cand.hit.passage.id)  # type: ignore[attr-defined]
-                docs.add(g.cand.hit.passage.doc_id)  # type: ignore[attr-defined]
+                passages.add(g.cand.hit.passage.id)
+                docs.add(g.cand.hit.passage.doc_id)
         f.support = len(passages)
-        f.docs = 1 + len(docs - {f.cand.hit.passage.doc_id})  # type: ignore[attr-defined]
+        f.docs = 1 + len(docs - {f.cand.hit.passage.doc_id})
         f.score *= 1.0 + opts.support_bonus * min(f.support, 3)
 
 
-def _select(findings: list[_Finding], opts: FindingOptions, overlaps: object,
+def _select(findings: list[_Finding], opts: FindingOptions, overlaps: Callable[[Candidate, Candidate], bool],
             chosen: list[_Finding] | None = None, limit: int | None = None) -> list[_Finding]:
     """Greedy: best first, at most ``per_passage`` findings from one passage, none repeating
     a chosen one, damped per report."""
     pool = sorted(findings, key=lambda f: -f.score)
     chosen = list(chosen or [])
     limit = limit or opts.max_findings
-    used_passages: Counter[str] = Counter(f.cand.hit.passage.id for f in chosen)  # type: ignore[attr-defined]
+    used_passages: Counter[str] = Counter(f.cand.hit.passage.id for f in chosen)
     while pool and len(chosen) < limit:
-        per_doc = Counter(f.cand.hit.passage.doc_id for f in chosen)  # type: ignore[attr-defined]
-        pick = max(pool, key=lambda f: f.score * opts.per_doc_decay ** per_doc[f.cand.hit.passage.doc_id])  # type: ignore[attr-defined]
+        per_doc = Counter(f.cand.hit.passage.doc_id for f in chosen)
+        pick = max(pool, key=lambda f: f.score * opts.per_doc_decay ** per_doc[f.cand.hit.passage.doc_id])
         pool.remove(pick)
-        pid = pick.cand.hit.passage.id  # type: ignore[attr-defined]
+        pid = pick.cand.hit.passage.id
         if used_passages[pid] >= opts.per_passage:
             continue
-        if any(overlaps(pick.cand, f.cand) or _jaccard(pick.tokens, f.tokens) > opts.max_redundancy  # type: ignore[operator]
+        if any(overlaps(pick.cand, f.cand) or _jaccard(pick.tokens, f.tokens) > opts.max_redundancy
                for f in chosen):
             continue
         chosen.append(pick)
@@ -136,7 +140,7 @@ def _select(findings: list[_Finding], opts: FindingOptions, overlaps: object,
     return chosen
 
 
-def _render(question: str, result: SearchResult, chosen: list[_Finding], composer: object,
+def _render(question: str, result: SearchResult, chosen: list[_Finding], composer: ExtractiveComposer,
             wanted: set[str]) -> Answer:
     lang = result.lang
     book = CitationBook()
@@ -150,16 +154,16 @@ def _render(question: str, result: SearchResult, chosen: list[_Finding], compose
         lines.append(f"**{msg('role_' + role, lang)}**")
         for f in items:
             c = f.cand
-            n = book.cite(c.hit, c.start, c.end)  # type: ignore[attr-defined]
+            n = book.cite(c.hit, c.start, c.end)
             if n is None:
                 continue
-            short = (c.hit.meta.short_title if c.hit.meta and c.hit.meta.short_title else c.hit.title)  # type: ignore[attr-defined]
+            short = (c.hit.meta.short_title if c.hit.meta and c.hit.meta.short_title else c.hit.title)
             label = short
             if lang == "en":
-                terms = english_labels(c.text, weights, limit=3)  # type: ignore[attr-defined]
+                terms = english_labels(c.text, weights, limit=3)
                 gist = msg("role_label_" + role, lang) + (f" — {', '.join(terms)}" if terms else "")
                 label = f"{gist} ({short})"
-            lines.append(f"- {label}: {normalise_ws(c.text)} [{n}]")  # type: ignore[attr-defined]
+            lines.append(f"- {label}: {normalise_ws(c.text)} [{n}]")
         lines.append("")
     silent = _silent_reports(result, chosen)
     if silent:
@@ -168,9 +172,9 @@ def _render(question: str, result: SearchResult, chosen: list[_Finding], compose
     return Answer(question, text, book.citations, backend="extractive", lang=lang, hits=result.hits)
 
 
-def _idf_weights(composer: object) -> dict[str, float]:
-    stats = getattr(composer, "stats", None)
-    if stats is None or not stats.n:
+def _idf_weights(composer: ExtractiveComposer) -> dict[str, float]:
+    stats = composer.stats
+    if not stats.n:
         return {}
     return {t: stats.idf(t) for t in stats.df}
 
@@ -178,8 +182,8 @@ def _idf_weights(composer: object) -> dict[str, float]:
 def _silent_reports(result: SearchResult, chosen: list[_Finding]) -> list[str]:
     """Reports in the index of which nothing was found on the question (not merely not chosen)."""
     view = result.view
-    metas = getattr(view, "metas", None)
-    if not metas:
+    if view is None or not view.metas:
         return []
-    found = {h.passage.doc_id for h in result.hits} | {f.cand.hit.passage.doc_id for f in chosen}  # type: ignore[attr-defined]
+    metas = view.metas
+    found = {h.passage.doc_id for h in result.hits} | {f.cand.hit.passage.doc_id for f in chosen}
     return sorted((m.short_title or m.title) for d, m in metas.items() if d not in found)

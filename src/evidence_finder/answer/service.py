@@ -84,17 +84,7 @@ class AnswerService:
         q = clean_question(question)
         lang = detect_language(q)
         notices: list[str] = []
-        facet = facet_follow_up(q, history)
-        if facet is not None and not (facet.sectors or facet.regions) and self.llm is not None:
-            facet = None  # only a new group ('en voor studenten?'): the model rewrites it better
-        if facet is not None:  # 'and in MBO?': the earlier question, for that sector
-            search_q = facet.question
-            base = filters or Filters()
-            filters = replace(base, sectors=list(facet.sectors) or base.sectors,
-                              regions=list(facet.regions) or base.regions,
-                              groups=list(groups_named(facet.group)) or base.groups)
-        else:
-            search_q = self._standalone(q, history, lang, notices)
+        search_q, filters = self._read(q, history, filters, lang, notices)
         if mode == "quotes":
             quote_filters = replace(filters or Filters(), kinds=["quote"])
             result = self.searcher.search(search_q, k=max(k, 12), filters=quote_filters)
@@ -145,6 +135,20 @@ class AnswerService:
             self._stats = TermStats.build(p.text for p in passages)
             self._stats_of = key
         return self._stats
+
+    def _read(self, q: str, history: list[tuple[str, str]] | None, filters: Filters | None,
+              lang: str, notices: list[str]) -> tuple[str, Filters | None]:
+        """What to search, and with which filters: a facet follow-up ('and in MBO?') is the
+        earlier question with that facet as a filter; other follow-ups are made standalone."""
+        facet = facet_follow_up(q, history)
+        if facet is not None and not (facet.sectors or facet.regions) and self.llm is not None:
+            facet = None  # only a new group ('en voor studenten?'): the model rewrites it better
+        if facet is None:
+            return self._standalone(q, history, lang, notices), filters
+        base = filters or Filters()
+        return facet.question, replace(base, sectors=list(facet.sectors) or base.sectors,
+                                       regions=list(facet.regions) or base.regions,
+                                       groups=list(groups_named(facet.group)) or base.groups)
 
     def _standalone(self, q: str, history: list[tuple[str, str]] | None, lang: str,
                     notices: list[str]) -> str:
