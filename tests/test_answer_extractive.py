@@ -219,3 +219,29 @@ def test_an_english_glossary_phrase_is_one_concept_met_by_either_language() -> N
     english = lexical_score(concepts, "What hinders KA2 applications is the paperwork.", stats)
     assert dutch == pytest.approx(1.0) and english == pytest.approx(1.0)  # every concept met
     assert lexical_score(concepts, "Alleen KA2.", stats) < 0.5
+
+
+def test_one_paragraph_cannot_fill_the_answer() -> None:
+    """Sentences of one passage damp each other (``per_passage_decay``): the second passage's
+    best sentence is cited before the first passage's weaker ones."""
+    from evidence_finder.answer.extractive import Candidate, ExtractiveComposer
+    from evidence_finder.answer.sentences import Sentence
+    from evidence_finder.types import Hit, Passage
+
+    def cands(pid: str, rank: int, scores: list[float]) -> list[Candidate]:
+        texts = [f"Zin {k} van {pid} noemt de subsidie voor mobiliteit van docenten." for k in range(len(scores))]
+        text = " ".join(texts)
+        at = 1000 * rank  # two paragraphs of one report
+        hit = Hit(Passage(pid, "doc", "passage", text, at, at + len(text), at, at + len(text)), 1.0)
+        out, start = [], 0
+        for k, (t, score) in enumerate(zip(texts, scores)):
+            s = Sentence(start, start + len(t), t, 0, k, "statement")
+            out.append(Candidate(hit, rank, s.start, s.end, s, score=score, lexical=score))
+            start += len(t) + 1
+        return out
+
+    pool = cands("a", 0, [0.9, 0.85, 0.8]) + cands("b", 1, [0.6])
+    spread = ExtractiveComposer(options=ComposerOptions(per_passage_decay=0.5, max_redundancy=1.0))
+    assert [c.hit.passage.id for c in spread.select(pool, limit=2)] == ["a", "b"]
+    packed = ExtractiveComposer(options=ComposerOptions(per_passage_decay=1.0, max_redundancy=1.0))
+    assert [c.hit.passage.id for c in packed.select(pool, limit=2)] == ["a", "a"]

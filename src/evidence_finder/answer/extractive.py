@@ -229,8 +229,10 @@ class ExtractiveComposer:
         while pool and len(chosen) < limit:
             # Diversity: each sentence already taken from a document damps that document.
             per_doc = Counter(c.hit.passage.doc_id for c in chosen)
+            per_passage = Counter(c.hit.passage.id for c in chosen)
             _adjusted, pick = max(
-                ((c.score * opts.per_doc_decay ** per_doc[c.hit.passage.doc_id], c) for c in pool),
+                ((c.score * opts.per_doc_decay ** per_doc[c.hit.passage.doc_id]
+                  * opts.per_passage_decay ** per_passage[c.hit.passage.id], c) for c in pool),
                 key=lambda x: (x[0], -x[1].rank, -x[1].start))
             pool.remove(pick)
             if any(_overlaps(pick, c) or _redundant(pick, c, opts.max_redundancy) for c in chosen):
