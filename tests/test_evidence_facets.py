@@ -134,6 +134,20 @@ def test_report_spread_lets_every_report_with_evidence_contribute() -> None:
     assert ReportSpread(floor=0.5)(Query("x", "nl", "x"), fused, snap) == fused
 
 
+def test_report_spread_by_default_reaches_a_report_ranked_below_the_others_30th() -> None:
+    """Per-report lists come from all fused candidates: a report whose best unit ranks 41st
+    (one long report fills the top) still contributes to a question across reports."""
+    from evidence_finder.settings import RetrievalSettings
+
+    snap = _snap([_p(f"a{k}", "A", {}) for k in range(40)] + [_p("b1", "B", {})])
+    fused = {k: 1.0 - 0.01 * k for k in range(41)}
+    cfg = RetrievalSettings()
+    step = ReportSpread(cfg.report_spread, cfg.report_spread_depth)
+    out = step(Query("wat zeggen de rapporten over werkdruk", "nl", "x", intents=frozenset({"comparison"})),
+               fused, snap)
+    assert sorted(out, key=lambda i: -out[i])[:2] == [0, 40]
+
+
 # ---------------------------------------------------------------- answers and follow-ups
 def test_facet_follow_up_reads_the_earlier_question_for_the_new_sector() -> None:
     history = [("what hinders KA2 applications in teacher training", "…")]

@@ -137,9 +137,11 @@ class RetrievalSettings(Section):
         0.0, description="Score factor 1 - boilerplate_demote x (share of a unit's sentences that "
         "are questionnaire items, tables of contents or references), unless asked for; 0 = off.")
     report_spread: float = Field(
-        0.0, description="Questions across reports: merge per-report candidate lists round-robin; "
-        "a report joins when its best unit scores at least this fraction of the overall best; "
-        "0 = off.")
+        0.5, description="Questions across reports ('volgens de rapporten', 'compared with'): "
+        "merge per-report candidate lists round-robin; a report joins when its best unit scores "
+        "at least this fraction of the overall best; 0 = off. On: held-out cross-report Recall@10 "
+        "0.25 -> 0.32 as measured by the project's reviewers; test synthesis 0.365 -> 0.413, dev "
+        "0.361 -> 0.353 (few dev questions say 'across').")
     report_spread_always: bool = Field(
         False, description="Merge per-report lists for every question, not only for those that ask "
         "across reports.")
@@ -147,7 +149,8 @@ class RetrievalSettings(Section):
         1.0, description="Every question: each higher-ranked unit of the same report damps a unit's "
         "score by this factor (a gentle spread over reports); 1 = off.")
     report_spread_depth: int = Field(
-        30, description="Fused candidates that the per-report merge draws from.")
+        100, description="Fused candidates that the per-report merge draws from (all of "
+        "retrieval.candidates: a report's best unit may rank below the other reports' 30th).")
 
 
 class IndexSettings(Section):
