@@ -33,6 +33,11 @@ def test_unknown_names_are_names_and_numbers_the_corpus_never_mentions(
     assert unknown_names("What Motivates Teachers To Join Exchanges?", "en", s.snapshot()) == []
     assert unknown_names("WAT MOTIVEERT DOCENTEN OM MEE TE DOEN?", "nl", s.snapshot()) == []
     assert unknown_names("What Did PISA Show In 2031?", "en", s.snapshot()) == ["PISA", "2031"]
+    # a name joined to a known word, and a question naming several places, still count
+    assert unknown_names("Wat doen Zwitserland-uitwisselingen voor scholen?", "nl", s.snapshot()) == ["Zwitserland"]
+    caribbean = unknown_names("Welke ervaringen hebben scholen in Caribisch Nederland (Bonaire, Sint Eustatius, "
+                              "Saba) met KA2?", "nl", s.snapshot())
+    assert {"Bonaire", "Eustatius", "Saba"} <= set(caribbean)
 
 
 def test_fit_abstains_on_unanswerable_within_the_false_abstention_cap() -> None:

@@ -19,11 +19,15 @@ def unknown_names(question: str, lang: str, snap: Snapshot) -> list[str]:
     ('Zwitserland', 'Brexit', 'PISA', '2023'): a question about something absent is one
     the corpus cannot answer, however on-topic its other words are. English words count
     as mentioned when a glossary translation is ('Flemish' → 'Vlaamse')."""
-    words = [m.group(0) for m in _WORD.finditer(question)]
+    # A hyphenated compound is judged by its parts: the name in 'Erasmus Mundus-masteropleidingen'
+    # is not made known by the common word it is joined to.
+    words = [part for m in _WORD.finditer(question) for part in m.group(0).split("-") if part]
     alpha = [w for w in words if w[:1].isalpha()]
     # In a Title Case or ALL CAPS question capitals mark no names; only numbers and (in
-    # Title Case) acronyms still do.
-    title_case = sum(w[0].isupper() for w in alpha[1:]) > 0.5 * max(len(alpha) - 1, 1)
+    # Title Case) acronyms still do. Title Case capitalises nearly every longer word; a
+    # question naming several places ('Bonaire, Sint Eustatius, Saba') is not Title Case.
+    longer = [w for w in alpha[1:] if len(w) >= 4]
+    title_case = sum(w[0].isupper() for w in longer) > 0.8 * max(len(longer), 1)
     all_caps = sum(w.isupper() for w in alpha) > 0.5 * max(len(alpha), 1)
     out = []
     for i, w in enumerate(words):
