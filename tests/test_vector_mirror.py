@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from evidence_finder.index.build import DENSE_PENDING, ingest, remove_document
-from evidence_finder.index.mirror import MIRROR_FILE, mirror_header
+from evidence_finder.index.mirror import MIRROR_FILE, VectorMirror, mirror_header
 from evidence_finder.index.store import IndexIdentity, IndexStore
 from evidence_finder.retrieval.search import Filters, Searcher
 from evidence_finder.settings import Settings
@@ -89,6 +89,20 @@ def _tiers(ranking: list[tuple[Any, float]]) -> list[tuple[frozenset[Any], float
 
 def _same(a: list[list[tuple[Any, float]]], b: list[list[tuple[Any, float]]]) -> bool:
     return [_tiers(r) for r in a] == [_tiers(r) for r in b]
+
+
+def test_nearest_is_exact_cosine_with_ties_in_stored_order() -> None:
+    v = np.array([[1, 0], [0.6, 0.8], [1, 0], [0, 1], [1, 0]], dtype=np.float32)
+    mirror = VectorMirror(vectors=v, rows=np.array([0, 1, 2, 3, -1]))
+    idx, sims = mirror.nearest(np.array([2.0, 0.0]), 3)  # the query need not be unit length
+    assert idx.tolist() == [0, 2, 4] and np.allclose(sims, 1.0)  # equal vectors (repeated text): stored order
+    idx, _ = mirror.nearest(np.array([0.0, 1.0]), 10, allowed=np.array([True, True, False, True]))
+    assert idx.tolist() == [3, 1, 0]  # row 2 not allowed; a vector without a passage row never
+    assert mirror.nearest(np.array([1.0, 0.0]), 0)[0].size == 0
+    many = VectorMirror(vectors=np.array([[1, 0] if i % 3 else [0.6, 0.8] for i in range(60)], dtype=np.float32),
+                        rows=np.arange(60))
+    idx, _ = many.nearest(np.array([1.0, 0.0]), 20)  # a partial sort leaves ties in any order
+    assert idx.tolist() == [i for i in range(60) if i % 3][:20]
 
 
 def test_ingest_writes_a_mirror_equal_to_chromas_vectors(built_index: Settings, hash_embedder: Any) -> None:

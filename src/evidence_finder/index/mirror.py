@@ -68,8 +68,13 @@ class VectorMirror:
         if allowed is not None:
             candidates = candidates[(self.rows >= 0) & allowed[np.maximum(self.rows, 0)]]
             sims = sims[candidates]
-        top = np.argpartition(-sims, n - 1)[:n] if n < len(candidates) else np.arange(len(candidates))
-        top = top[np.argsort(-sims[top], kind="stable")]
+        top = np.arange(len(candidates))
+        if n < len(candidates):  # the n best; of equal ones at the cut, the first stored
+            cut = -np.partition(-sims, n - 1)[n - 1]
+            above = np.flatnonzero(sims > cut)
+            top = np.concatenate([above, np.flatnonzero(sims == cut)[: n - len(above)]])
+        # equal vectors (a repeated text) in stored order: Chroma gave them so on every eval question
+        top = top[np.lexsort((top, -sims[top]))]
         return candidates[top], sims[top]
 
 
