@@ -81,9 +81,11 @@ for _name, _test in list(vars(test_search_basic).items()):
 
 def test_ingest_and_search_on_the_server(built_index: Settings, hash_embedder: Any) -> None:
     assert not (built_index.resolved_index_dir / "chroma").exists()  # no local vectors at all
+    assert not (built_index.resolved_index_dir / "vectors.npz").exists()  # nor a NumPy mirror of them
     on_server_ids, owned, _ = server_state(built_index, hash_embedder.id)
     assert on_server_ids == owned and owned
     s = Searcher(built_index, embedder=hash_embedder)
+    assert s.snapshot().mirror is None and s.snapshot().collection is not None
     top = s.search("Welke drempels zijn er bij een KA2-aanvraag?", k=3).hits[0].passage
     assert top.doc_id == "rapport_pabo.txt" and "omvangrijke administratie" in top.text
     res = s.search("stage buitenland", k=5, filters=Filters(kinds=["quote"]))
@@ -98,6 +100,7 @@ def test_server_and_embedded_give_the_same_results(
     embedded = built_index.model_copy(update={"chroma": ChromaSettings(), "index_dir": tmp_path / "local"})
     ingest([corpus_copy], embedded, embedder=hash_embedder)
     server, local = Searcher(built_index, embedder=hash_embedder), Searcher(embedded, embedder=hash_embedder)
+    assert local.snapshot().mirror is not None  # the server's Chroma against the local NumPy mirror
     for mode in ("dense", "hybrid"):
         expected = ranked(local, mode)
         assert all(expected)  # every question finds something, so equality means something

@@ -109,10 +109,14 @@ def test_unreadable_file_is_reported_rest_ingested(tmp_path: Path) -> None:
         in out.stdout
 
 
-@pytest.fixture
-def read_only_index(tmp_path: Path, settings: Settings, hash_embedder) -> Path:  # type: ignore[no-untyped-def]
+@pytest.fixture(params=["mirror", "chroma"])
+def read_only_index(request: pytest.FixtureRequest, tmp_path: Path, settings: Settings,  # type: ignore[no-untyped-def]
+                    hash_embedder) -> Path:
+    """Searched through the NumPy mirror of the vectors, or (without one) through Chroma."""
     ingest([FIXTURE_CORPUS], settings, embedder=hash_embedder)
     index = settings.resolved_index_dir
+    if request.param == "chroma":
+        (index / "vectors.npz").unlink()
     for dirpath, _, filenames in os.walk(index):
         for name in filenames:
             os.chmod(os.path.join(dirpath, name), 0o444)
@@ -150,8 +154,11 @@ def test_read_only_index_is_searchable_and_ingest_says_so(
     assert (f"ERROR cannot write the index at {str(read_only_index)!r}: it is read-only or not "
             "writable by this user") in out.stdout
     assert sorted(p.name + str(p.stat().st_mtime_ns) for p in read_only_index.rglob("*")) == before
-    snapshot = Path(out.stdout.split("SNAPSHOT ", 1)[1].split()[0])
-    assert snapshot.name.startswith("evidence-ro-index-") and not snapshot.exists()  # removed at exit
+    snapshot = out.stdout.split("SNAPSHOT ", 1)[1].split()[0]
+    if (read_only_index / "vectors.npz").exists():
+        assert snapshot == "None"  # the mirror is read as it is: Chroma is not opened, nor copied
+    else:
+        assert Path(snapshot).name.startswith("evidence-ro-index-") and not Path(snapshot).exists()  # removed at exit
 
 
 def test_disk_full_during_ingest_gives_one_message_and_keeps_the_index(

@@ -1,9 +1,10 @@
 """Everything an index holds, per store, for tests that prove nothing was lost or left over.
 
 ``index_state(settings)`` reads SQLite (documents, passage ids + hashes), Chroma (vector ids
-and their ``hash`` metadata) and BM25 (ids and fingerprint) of an index built with the fake
-embedder; ``assert_consistent`` checks the three agree: no duplicates, no orphans, nothing
-missing. Used by tests/test_reliability_*.py.
+and their ``hash`` metadata), BM25 (ids and fingerprint) and the readers' NumPy mirror of the
+vectors of an index built with the fake embedder; ``assert_consistent`` checks they agree: no
+duplicates, no orphans, nothing missing, and no mirror a reader would use that differs from
+Chroma. Used by tests/test_reliability_*.py.
 """
 
 from __future__ import annotations
@@ -12,9 +13,12 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from evidence_finder.index.bm25 import BM25Index
 from evidence_finder.index.build import vector_units
-from evidence_finder.index.store import IndexIdentity, IndexStore
+from evidence_finder.index.mirror import MIRROR_FILE, load_mirror
+from evidence_finder.index.store import IndexIdentity, IndexStore, dense_pending
 from evidence_finder.settings import Settings
 from helpers.fakes import FIXTURE_CORPUS, HashEmbedder
 
@@ -61,9 +65,27 @@ def index_state(settings: Settings, embedder_id: str = HashEmbedder.id, *,
                                   zip(got["ids"], got["metadatas"], strict=True)),
             "bm25_ids": list(bm25.ids),
             "bm25_fresh": BM25Index.stored_fingerprint(store.dir / "bm25") == store.fingerprint(),
+            "mirror": mirror_state(store),
         }
     finally:
         store.close()
+
+
+def mirror_state(store: IndexStore) -> str:
+    """'absent' (no mirror a reader would use: none, dense.pending, or written for other
+    passages), 'matches' (a reader would use it and it holds exactly Chroma's vectors) or
+    'differs' (a reader would use it, but it does not equal Chroma: a stale mirror)."""
+    passages = store.passages()
+    usable = not dense_pending(store.dir) and load_mirror(
+        store.dir, store.identity.collection, passages, {p.id: i for i, p in enumerate(passages)})
+    if not usable:
+        return "absent"
+    got = store.collection.get(include=["embeddings"])
+    chroma = dict(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32)))
+    with np.load(store.dir / MIRROR_FILE) as z:
+        mirror = dict(zip(z["ids"].tolist(), z["vectors"]))
+    same = chroma.keys() == mirror.keys() and all(np.array_equal(chroma[k], mirror[k]) for k in chroma)
+    return "matches" if same else "differs"
 
 
 def assert_consistent(state: dict[str, Any]) -> None:
@@ -74,3 +96,4 @@ def assert_consistent(state: dict[str, Any]) -> None:
     assert state["chroma_hash"] == state["owned_hash"], "a Chroma vector has a stale passage hash"
     assert state["bm25_ids"] == ids, "BM25 rows differ from SQLite"
     assert state["bm25_fresh"], "BM25 fingerprint is stale"
+    assert state["mirror"] != "differs", "a reader would search a mirror that differs from Chroma"

@@ -12,6 +12,10 @@ Two passes for serving at once (``evidence serve`` on a first run): ``ingest(emb
 writes passages and BM25 without vectors (seconds), marked ``dense.pending``; the next
 ``ingest`` embeds every passage that has no vector yet (``_embed_missing``), wherever an
 earlier run stopped, and removes the mark.
+
+Readers search a NumPy copy of the vectors (``index.mirror``): every vector write removes it
+first (``IndexStore.upsert_vectors`` / ``delete_vectors``), and a run that ends with every
+passage embedded writes it again from what Chroma holds.
 """
 
 from __future__ import annotations
@@ -29,7 +33,13 @@ from typing import Any
 from evidence_finder.errors import BadInputError, EvidenceError
 from evidence_finder.index.bm25 import BM25Index
 from evidence_finder.index.identity import IdentityGuard
-from evidence_finder.index.store import IndexIdentity, IndexStore, chroma_metadata
+from evidence_finder.index.store import (
+    DENSE_PENDING,
+    IndexIdentity,
+    IndexStore,
+    chroma_metadata,
+    dense_pending,
+)
 from evidence_finder.index.write_errors import storage_errors
 from evidence_finder.ingest.chunk import ANNOTATION_VERSION, chunk_document
 from evidence_finder.ingest.clean import clean
@@ -43,12 +53,6 @@ from evidence_finder.settings import Settings
 from evidence_finder.types import DocumentMeta, Passage
 
 Progress = Callable[[str, int, int, str], None]  # (stage, done, total, label)
-DENSE_PENDING = "dense.pending"  # passages are stored but some have no vectors yet
-
-
-def dense_pending(index_dir: Path) -> bool:
-    """Whether a text-only pass left passages whose vectors are still to be embedded."""
-    return (Path(index_dir) / DENSE_PENDING).exists()
 
 
 @dataclass
@@ -226,6 +230,7 @@ def _run(store: IndexStore, files: list[Path], roots: list[Path], settings: Sett
     store.drop_other_collections()
     if embed:
         pending.unlink(missing_ok=True)
+    _refresh_mirror(store)
     for p in store.passages():
         kind_counts = {"passage": "passages", "quote": "quotes", "table": "tables"}
         setattr(report, kind_counts[p.kind], getattr(report, kind_counts[p.kind]) + 1)
@@ -266,7 +271,7 @@ def _embed_and_store(store: IndexStore, work: list[tuple[Path, str, DocumentMeta
         wanted = {vid for vid, _, _ in units}
         stale = existing - wanted
         if stale:
-            store.collection.delete(ids=sorted(stale))
+            store.delete_vectors(stale)
         kept = [(vid, p) for vid, _, p in units if vid in existing]
         if kept:  # metadata (e.g. a manifest edit) may have changed without the text changing
             store.collection.update(ids=[vid for vid, _ in kept],
@@ -279,10 +284,8 @@ def _embed_batch(store: IndexStore, batch: list[tuple[str, str, Passage]], meta:
                  settings: Settings, embedder: Embedder) -> None:
     vectors = embedder.embed_passages([embed_text(p, meta, settings.retrieval.embed_context, text)
                                        for _, text, p in batch])
-    store.collection.upsert(
-        ids=[vid for vid, _, _ in batch], embeddings=vectors.tolist(),
-        metadatas=[chroma_metadata(p, meta) for _, _, p in batch],
-    )
+    store.upsert_vectors([vid for vid, _, _ in batch], vectors,
+                         [chroma_metadata(p, meta) for _, _, p in batch])
 
 
 def _embed_missing(store: IndexStore, settings: Settings, embedder: Embedder, report: IngestReport,
@@ -314,6 +317,7 @@ def remove_document(store: IndexStore, doc_id: str, settings: Settings) -> None:
     with index_lock(store.dir):
         store.delete_document(doc_id)
         _refresh_bm25(store, settings)
+        _refresh_mirror(store)
 
 
 def default_targets(settings: Settings) -> list[Path]:
@@ -340,7 +344,14 @@ def _sweep_orphans(store: IndexStore) -> None:
     owned = {vid for p in store.passages() for vid, _ in vector_units(p)}
     orphans = store.vector_ids() - owned
     if orphans:
-        store.collection.delete(ids=sorted(orphans))
+        store.delete_vectors(orphans)
+
+
+def _refresh_mirror(store: IndexStore) -> None:
+    """Write the readers' copy of the vectors once every passage has its vectors (not while
+    ``dense.pending``), unless the one there already matches."""
+    if not dense_pending(store.dir) and not store.mirror_is_current():
+        store.write_mirror()
 
 
 def _refresh_bm25(store: IndexStore, settings: Settings) -> None:

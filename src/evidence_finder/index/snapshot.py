@@ -4,6 +4,10 @@
 :class:`Snapshot`; a search keeps the snapshot it started with, and everything that search
 returns (hits, the text around a cited passage) reads that same snapshot, so a reload in
 between never mixes two index states. Chroma's filter dialect lives here and nowhere else.
+
+Dense search reads the NumPy mirror of the vectors when it matches the passages just loaded
+(``index.mirror``; no chromadb to import, exact cosine) and Chroma otherwise; both apply the
+same filters the same way and return the same shapes.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ import numpy as np
 
 from evidence_finder.errors import BadInputError
 from evidence_finder.index.bm25 import BM25Index
-from evidence_finder.index.store import IndexIdentity, IndexStore
+from evidence_finder.index.mirror import VectorMirror, load_mirror
+from evidence_finder.index.store import IndexIdentity, IndexStore, dense_pending
 from evidence_finder.ingest.facets import groups_named
 from evidence_finder.ingest.speakers import speaker_matches
 from evidence_finder.settings import ChromaSettings
@@ -45,6 +50,7 @@ class Snapshot:
     vector_count: int
     question_lists: frozenset[int] = frozenset()  # rows of passages that are mostly questions
     collection: Any = field(default=None, repr=False, compare=False)
+    mirror: VectorMirror | None = field(default=None, repr=False, compare=False)
 
     # ------------------------------------------------------------------ IndexView
     def meta(self, doc_id: str) -> DocumentMeta | None:
@@ -136,29 +142,47 @@ class Snapshot:
 
     def query_vectors(self, vector: np.ndarray, n: int, filters: Filters) -> tuple[list[int], list[float]]:
         """Rows of the ``n`` passages whose best window is nearest ``vector``, best first,
-        with cosine similarities; filters apply in Chroma and again per unit."""
-        if not self.passages or self.collection is None:
+        with cosine similarities. The nearest ``4 n`` windows among those the document-level
+        filters allow are read (in the mirror or in Chroma), then every filter again per unit."""
+        if not self.passages or (self.collection is None and self.mirror is None):
             return [], []
-        where = chroma_where(filters)
+        coarse = filters
         if filters.sectors or filters.speakers or filters.regions or filters.groups:  # per unit
             docs = sorted({p.doc_id for i, p in enumerate(self.passages) if self.allows(i, filters)})
             if not docs:
                 return [], []
-            where = chroma_where(Filters(docs=docs, kinds=filters.kinds))
-        got = self.collection.query(
-            query_embeddings=[vector.tolist()], n_results=min(n * 4, max(self.vector_count, 1)),
-            where=where, include=["distances", "metadatas"],
-        )
+            coarse = Filters(docs=docs, kinds=filters.kinds)
+        windows = min(n * 4, max(self.vector_count, 1))
+        found = (self._mirror_windows(vector, windows, coarse) if self.mirror is not None
+                 else self._chroma_windows(vector, windows, coarse))
         best: dict[int, float] = {}
-        for vid, dist, md in zip(got["ids"][0], got["distances"][0], got["metadatas"][0]):
-            i = self.by_id.get((md or {}).get("passage_id", vid.split("#")[0]))
+        for i, sim in found:
             if i is None or i in best:  # results come best first: keep a passage's best window
                 continue
             if self.allows(i, filters):
-                best[i] = 1.0 - float(dist)
+                best[i] = sim
             if len(best) >= n:
                 break
         return list(best), list(best.values())
+
+    def _chroma_windows(self, vector: np.ndarray, windows: int, coarse: Filters) -> list[tuple[int | None, float]]:
+        got = self.collection.query(
+            query_embeddings=[vector.tolist()], n_results=windows,
+            where=chroma_where(coarse), include=["distances", "metadatas"],
+        )
+        return [(self.by_id.get((md or {}).get("passage_id", vid.split("#")[0])), 1.0 - float(dist))
+                for vid, dist, md in zip(got["ids"][0], got["distances"][0], got["metadatas"][0])]
+
+    def _mirror_windows(self, vector: np.ndarray, windows: int, coarse: Filters) -> list[tuple[int | None, float]]:
+        """As ``_chroma_windows``, exactly: the filters of Chroma's ``where`` clause (document,
+        kind, type, year) are read from the passages and their documents' metadata."""
+        assert self.mirror is not None
+        allowed = None
+        if not coarse.is_empty():
+            allowed = np.array([coarse.allows(p, self.metas.get(p.doc_id)) for p in self.passages], dtype=bool)
+        idx, sims = self.mirror.nearest(vector, windows, allowed)
+        rows = self.mirror.rows[idx]
+        return [(int(r) if r >= 0 else None, float(s)) for r, s in zip(rows, sims)]
 
     def bm25_scores(self, query: str, n: int, filters: Filters) -> tuple[list[int], list[float]]:
         """Rows of the ``n`` best BM25 passages for ``query`` (already analysed text), best first."""
@@ -176,8 +200,10 @@ class Snapshot:
 class IndexReader:
     """Opens an index for reading and loads snapshots of it."""
 
-    def __init__(self, index_dir: Path, identity: IndexIdentity, chroma: ChromaSettings) -> None:
+    def __init__(self, index_dir: Path, identity: IndexIdentity, chroma: ChromaSettings,
+                 use_mirror: bool = True) -> None:
         self.store = IndexStore(Path(index_dir), identity, create=False, chroma=chroma)
+        self.use_mirror = use_mirror and self.store.chroma_settings.mode == "embedded"
 
     @property
     def dir(self) -> Path:
@@ -188,13 +214,21 @@ class IndexReader:
         passages = self.store.passages()
         by_id = {p.id: i for i, p in enumerate(passages)}
         bm25 = BM25Index.load(self.store.dir / "bm25")
+        mirror = self._mirror(passages, by_id)
+        collection = None if mirror is not None else self.store.collection  # opens Chroma
         return Snapshot(
             passages=passages, by_id=by_id, metas=self.store.document_meta(), bm25=bm25,
             bm25_rows=np.array([by_id.get(pid, -1) for pid in bm25.ids], dtype=np.int64),
-            vector_count=int(self.store.collection.count()),
+            vector_count=mirror.count if mirror is not None else int(self.store.collection.count()),
             question_lists=frozenset(i for i, p in enumerate(passages) if is_question_list(p.text)),
-            collection=self.store.collection,
+            collection=collection, mirror=mirror,
         )
+
+    def _mirror(self, passages: list[Passage], by_id: dict[str, int]) -> VectorMirror | None:
+        """The NumPy mirror when it holds exactly these passages' vectors; else None (Chroma)."""
+        if not self.use_mirror or dense_pending(self.store.dir):
+            return None
+        return load_mirror(self.store.dir, self.store.identity.collection, passages, by_id)
 
 
 def chroma_where(filters: Filters) -> dict[str, Any] | None:

@@ -7,6 +7,10 @@ Layout of an index directory::
     chroma/            Chroma PersistentClient (vectors + filterable metadata); absent in
                        server mode, where the vectors live on a Chroma server instead
     bm25/              bm25s index of the passages, with a fingerprint of what it covers
+    vectors.npz        a NumPy copy of the collection's vectors for readers (``index.mirror``);
+                       removed before vectors change, written when an ingest completes
+    dense.pending      present while some passages have no vectors yet (``evidence serve``'s
+                       text-only first pass)
 
 SQLite is written per document in one transaction *after* the document's vectors are in
 Chroma, and BM25 is rebuilt from SQLite when its fingerprint is stale, so a crash at any
@@ -31,12 +35,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from evidence_finder.errors import BackendError, IndexMismatchError, NoIndexError
+from evidence_finder.index.mirror import mirror_header, remove_mirror, vectors_fingerprint, write_mirror
 from evidence_finder.ingest.chunk import CHUNKER_VERSION
 from evidence_finder.settings import ChromaSettings, Settings
 from evidence_finder.types import DocumentMeta, Passage
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+DENSE_PENDING = "dense.pending"  # passages are stored but some have no vectors yet
+
+
+def dense_pending(index_dir: Path) -> bool:
+    """Whether a text-only pass left passages whose vectors are still to be embedded."""
+    return (Path(index_dir) / DENSE_PENDING).exists()
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -284,6 +298,38 @@ class IndexStore:
         got = self.collection.get(where=where, include=[])
         return set(got["ids"])
 
+    # Every write that changes vectors goes through these two: the mirror goes first.
+    def upsert_vectors(self, ids: list[str], vectors: np.ndarray, metadatas: list[dict[str, Any]]) -> None:
+        remove_mirror(self.dir)
+        self.collection.upsert(ids=ids, embeddings=np.asarray(vectors).tolist(), metadatas=metadatas)
+
+    def delete_vectors(self, ids: Iterable[str]) -> None:
+        remove_mirror(self.dir)
+        self.collection.delete(ids=sorted(ids))
+
+    # ------------------------------------------------------------------ mirror
+    def mirror_is_current(self) -> bool:
+        """The mirror was written for this collection, these passages and as many vectors."""
+        header = mirror_header(self.dir)
+        return (header is not None and header.get("collection") == self.identity.collection
+                and header.get("fingerprint") == vectors_fingerprint(self.passages())
+                and header.get("count") == self.collection.count())
+
+    def write_mirror(self) -> None:
+        """Copy the collection's vectors, as Chroma holds them, into the mirror readers search.
+        Embedded Chroma only: a server's collection is the replicas' shared record and can
+        change (or be wiped) without this index directory knowing."""
+        if self.chroma_settings.mode == "server":
+            remove_mirror(self.dir)
+            return
+        got = self.collection.get(include=["embeddings", "metadatas"])
+        ids = list(got["ids"])
+        passage_ids = [(md or {}).get("passage_id", vid.split("#")[0])
+                       for vid, md in zip(ids, got["metadatas"] or [None] * len(ids))]
+        vectors = np.asarray(got["embeddings"] if ids else [], dtype=np.float32)
+        write_mirror(self.dir, self.identity.collection, vectors_fingerprint(self.passages()),
+                     ids, passage_ids, vectors)
+
     # ------------------------------------------------------------------ sqlite
     def documents(self) -> dict[str, dict[str, Any]]:
         rows = self.db.execute(
@@ -328,12 +374,13 @@ class IndexStore:
     def delete_document(self, doc_id: str) -> None:
         ids = self.vector_ids(doc_id)
         if ids:
-            self.collection.delete(ids=sorted(ids))
+            self.delete_vectors(ids)
         with self.db:
             self.db.execute("DELETE FROM passages WHERE doc_id=?", (doc_id,))
             self.db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
 
     def clear(self) -> None:
+        remove_mirror(self.dir)
         with self.db:
             self.db.execute("DELETE FROM passages")
             self.db.execute("DELETE FROM documents")

