@@ -47,8 +47,8 @@ class EmbedderSettings(Section):
         "torch",
         description="e5 backend: what embeds passages at ingest. torch: the fp32 model in PyTorch; "
         "onnx: the same weights exported once to ONNX Runtime (same vectors to float32 rounding). "
-        "Opt-in: side by side on the corpus (load ~3) ONNX took 153 s vs PyTorch's 105 s at equal "
-        "CPU time, though it used ~0.55x the CPU per window in a smaller test at load 6-9.",
+        "Opt-in: side by side on the corpus at load ~1.6, ONNX took 79 s (146 CPU-s) against "
+        "PyTorch's 85 s (159 CPU-s); at load ~3 it took 153 s against 105 s.",
     )
     model: str = Field("", description="Model name or path (sentence-transformers / openai).")
     query_prefix: str = Field("query: ", description="Prefix for questions (e5 convention).")
