@@ -3,6 +3,8 @@ answers (#14), on the fixture corpus and hand-built inputs."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from answer_fixtures import searcher_fixture, service_fixture  # noqa: F401 - fixtures
@@ -242,3 +244,35 @@ def test_and_for_students_asks_the_same_question_about_students(service: AnswerS
     a = service.ask("En voor studenten?", history=[(first, "…")])
     assert a.reading.endswith("— group: students")
     assert a.citations and all("students" in c.passage.groups for c in a.citations)
+
+
+def test_one_finding_per_idea_cited_from_every_passage_that_states_it() -> None:
+    """A report that repeats a finding in its summary and its body gives one bullet citing
+    both passages; a related but different finding stays its own bullet."""
+    from evidence_finder.answer.extractive import Candidate, _overlaps
+    from evidence_finder.answer.findings import FindingOptions, _Finding, _select, idea_tokens
+    from evidence_finder.answer.sentences import Sentence
+    from evidence_finder.types import Hit
+
+    def finding(pid: str, at: int, text: str, score: float) -> _Finding:
+        hit = Hit(Passage(pid, "rapport", "passage", text, at, at + len(text), at, at + len(text)), 1.0)
+        c = Candidate(hit, 0, 0, len(text), Sentence(0, len(text), text, 0, 0, "statement"), score=score)
+        return _Finding(c, "barrier", score, idea_tokens(text))
+
+    summary = finding("p1", 0, "Daarnaast is ook de gevraagde cofinanciering bij een partnerschap hoog en de "
+                      "dagvergoeding laag.", 1.0)
+    body = finding("p2", 500, "Daarnaast is ook de gevraagde co-financiering hoog en de dagvergoeding laag. "
+                   "Dat betekent ook dat managers niet altijd enthousiast zijn.", 0.9)
+    other = finding("p3", 900, "Voor docenten niet zo vaak omdat de gevraagde cofinanciering relatief hoog is.", 0.8)
+    chosen = _select([summary, body, other], FindingOptions(), _overlaps)
+    assert [f.cand.hit.passage.id for f in chosen] == ["p1", "p3"]
+    assert [a.hit.passage.id for a in chosen[0].also] == ["p2"] and not chosen[1].also
+    assert idea_tokens("co-financiering") == idea_tokens("cofinanciering")
+
+
+def test_a_repeated_finding_is_one_bullet_with_two_markers(service: AnswerService) -> None:
+    a = service.ask("What hinders KA2 applications?")
+    bullets = [line for line in a.text.splitlines() if line.startswith("- ")]
+    assert len(bullets) == len({b.split(": ", 1)[1].split(" [")[0] for b in bullets})  # no idea twice
+    cited = {int(m) for m in re.findall(r"\[(\d+)\]", a.text)}
+    assert cited == {c.n for c in a.citations}  # every marker cited, every citation marked

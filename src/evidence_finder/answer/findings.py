@@ -7,9 +7,10 @@ the reports that say nothing on it. English questions get a short English label 
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from evidence_finder.answer.citations import CitationBook
@@ -38,6 +39,8 @@ class FindingOptions:
     support_bonus: float = 0.15  # per supporting passage (at most 3)
     per_doc_decay: float = 0.85  # spread over reports
     max_redundancy: float = 0.5
+    same_idea: float = 0.8  # content-token containment at which another passage states the same finding
+    max_also: int = 2  # passages cited beside a finding's own for the same idea
 
 
 def wants_findings(intents: tuple[str, ...] | set[str] | frozenset[str]) -> bool:
@@ -60,6 +63,7 @@ class _Finding:
     tokens: frozenset[str]
     support: int = 0
     docs: int = 1
+    also: list[Candidate] = field(default_factory=list)  # other passages stating the same idea
 
 
 def compose_findings(composer: ExtractiveComposer, question: str, result: SearchResult,
@@ -83,7 +87,7 @@ def compose_findings(composer: ExtractiveComposer, question: str, result: Search
         factor = (opts.asked_role_factor if role in wanted and role in intents else
                   opts.asked_role_factor if role in wanted else
                   opts.other_role_factor if role in FINDING_ROLES else opts.description_factor)
-        findings.append(_Finding(c, role, c.score * factor, content_tokens(c.text)))
+        findings.append(_Finding(c, role, c.score * factor, idea_tokens(c.text)))
     if not any(f.role in FINDING_ROLES or f.role == "figure" for f in findings):
         return None  # no sentence states a finding: the plain composer answers
     _count_support(findings, opts)
@@ -98,8 +102,23 @@ def compose_findings(composer: ExtractiveComposer, question: str, result: Search
     return _render(question, result, chosen, composer, wanted)
 
 
+_JOINED = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")
+
+
+def idea_tokens(text: str) -> frozenset[str]:
+    """Content tokens with hyphenated compounds joined ('co-financiering' = 'cofinanciering'),
+    so two wordings of one finding compare as the same words."""
+    return content_tokens(_JOINED.sub("", text))
+
+
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def _containment(a: frozenset[str], b: frozenset[str]) -> float:
+    """Share of the smaller token set that the other one holds: near 1 when one sentence says
+    what the other says, perhaps with more around it."""
+    return len(a & b) / min(len(a), len(b)) if a and b else 0.0
 
 
 def _count_support(findings: list[_Finding], opts: FindingOptions) -> None:
@@ -132,6 +151,12 @@ def _select(findings: list[_Finding], opts: FindingOptions, overlaps: Callable[[
         pid = pick.cand.hit.passage.id
         if used_passages[pid] >= opts.per_passage:
             continue
+        same = next((f for f in chosen if f.cand.hit.passage.id != pid and not overlaps(pick.cand, f.cand)
+                     and _containment(pick.tokens, f.tokens) >= opts.same_idea), None)
+        if same is not None:  # one finding per idea, cited from every passage that states it
+            if len(same.also) < opts.max_also and all(a.hit.passage.id != pid for a in same.also):
+                same.also.append(pick.cand)
+            continue
         if any(overlaps(pick.cand, f.cand) or _jaccard(pick.tokens, f.tokens) > opts.max_redundancy
                for f in chosen):
             continue
@@ -157,13 +182,15 @@ def _render(question: str, result: SearchResult, chosen: list[_Finding], compose
             n = book.cite(c.hit, c.start, c.end)
             if n is None:
                 continue
+            more = [m for m in (book.cite(a.hit, a.start, a.end) for a in f.also) if m is not None]
             short = (c.hit.meta.short_title if c.hit.meta and c.hit.meta.short_title else c.hit.title)
             label = short
             if lang == "en":
                 terms = english_labels(c.text, weights, limit=3)
                 gist = msg("role_label_" + role, lang) + (f" — {', '.join(terms)}" if terms else "")
                 label = f"{gist} ({short})"
-            lines.append(f"- {label}: {normalise_ws(c.text)} [{n}]")
+            markers = " ".join(f"[{k}]" for k in [n, *more])
+            lines.append(f"- {label}: {normalise_ws(c.text)} {markers}")
         lines.append("")
     silent = _silent_reports(result, chosen)
     if silent:
