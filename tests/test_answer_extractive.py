@@ -228,8 +228,12 @@ def test_one_paragraph_cannot_fill_the_answer() -> None:
     from evidence_finder.answer.sentences import Sentence
     from evidence_finder.types import Hit, Passage
 
+    topics = {"a": ["De subsidie dekt de reiskosten van docenten.", "Scholen vragen de beurs aan bij het agentschap.",
+                    "Het verblijf wordt per dag vergoed."],
+              "b": ["Leerlingen leren Engels spreken tijdens de uitwisseling."]}
+
     def cands(pid: str, rank: int, scores: list[float]) -> list[Candidate]:
-        texts = [f"Zin {k} van {pid} noemt de subsidie voor mobiliteit van docenten." for k in range(len(scores))]
+        texts = topics[pid][: len(scores)]
         text = " ".join(texts)
         at = 1000 * rank  # two paragraphs of one report
         hit = Hit(Passage(pid, "doc", "passage", text, at, at + len(text), at, at + len(text)), 1.0)
@@ -245,3 +249,22 @@ def test_one_paragraph_cannot_fill_the_answer() -> None:
     assert [c.hit.passage.id for c in spread.select(pool, limit=2)] == ["a", "b"]
     packed = ExtractiveComposer(options=ComposerOptions(per_passage_decay=1.0, max_redundancy=1.0))
     assert [c.hit.passage.id for c in packed.select(pool, limit=2)] == ["a", "a"]
+
+
+def test_the_same_statement_in_two_passages_is_said_once_and_cited_twice() -> None:
+    from evidence_finder.answer.extractive import Candidate, ExtractiveComposer
+    from evidence_finder.answer.sentences import Sentence
+    from evidence_finder.types import Hit, Passage
+
+    def cand(pid: str, at: int, text: str, score: float) -> Candidate:
+        hit = Hit(Passage(pid, "doc", "passage", text, at, at + len(text), at, at + len(text)), 1.0)
+        return Candidate(hit, 0, 0, len(text), Sentence(0, len(text), text, 0, 0, "statement"),
+                         score=score, lexical=score)
+
+    summary = cand("a", 0, "72% van de instellingen meldt een verbeterde samenwerking met bedrijven.", 0.9)
+    body = cand("b", 500, "Van de mbo-instellingen meldt 72% een verbeterde samenwerking met bedrijven "
+                "in de regio.", 0.8)
+    other = cand("c", 900, "Docenten werken vaker samen met collega's uit het buitenland.", 0.5)
+    chosen = ExtractiveComposer().select([summary, body, other])
+    assert [c.hit.passage.id for c in chosen] == ["a", "c"]
+    assert [x.hit.passage.id for x in chosen[0].also] == ["b"]

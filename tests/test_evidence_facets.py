@@ -250,8 +250,9 @@ def test_one_finding_per_idea_cited_from_every_passage_that_states_it() -> None:
     """A report that repeats a finding in its summary and its body gives one bullet citing
     both passages; a related but different finding stays its own bullet."""
     from evidence_finder.answer.extractive import Candidate, _overlaps
-    from evidence_finder.answer.findings import FindingOptions, _Finding, _select, idea_tokens
+    from evidence_finder.answer.findings import FindingOptions, _Finding, _select
     from evidence_finder.answer.sentences import Sentence
+    from evidence_finder.answer.verify import idea_tokens
     from evidence_finder.types import Hit
 
     def finding(pid: str, at: int, text: str, score: float) -> _Finding:
@@ -266,7 +267,7 @@ def test_one_finding_per_idea_cited_from_every_passage_that_states_it() -> None:
     other = finding("p3", 900, "Voor docenten niet zo vaak omdat de gevraagde cofinanciering relatief hoog is.", 0.8)
     chosen = _select([summary, body, other], FindingOptions(), _overlaps)
     assert [f.cand.hit.passage.id for f in chosen] == ["p1", "p3"]
-    assert [a.hit.passage.id for a in chosen[0].also] == ["p2"] and not chosen[1].also
+    assert [a.hit.passage.id for a in chosen[0].cand.also] == ["p2"] and not chosen[1].cand.also
     assert idea_tokens("co-financiering") == idea_tokens("cofinanciering")
 
 

@@ -187,6 +187,11 @@ class ComposerSettings(Section):
         "(gold evidence cited: dev 0.455 -> 0.468, test 0.472 -> 0.487); 1 = off.")
     max_redundancy: float = Field(
         0.6, description="Token Jaccard above which a sentence repeats one already chosen.")
+    same_idea: float = Field(
+        0.8, ge=0.0, le=1.0, description="A sentence of another passage whose content words are "
+        "this share of a chosen sentence's (or the other way round) states the same idea: it is "
+        "cited beside it ('… [1] [2]') instead of repeated.")
+    max_also: int = Field(2, ge=0, description="Passages cited beside a sentence for the same idea.")
     quote_factor: float = Field(
         0.6, description="Score factor for respondent quotes: opinions rank below statements.")
     use_embedder: bool = Field(

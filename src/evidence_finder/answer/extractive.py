@@ -23,7 +23,7 @@ from evidence_finder.answer.citations import CitationBook
 from evidence_finder.answer.findings import wants_findings
 from evidence_finder.answer.messages import msg
 from evidence_finder.answer.sentences import Sentence, passage_sentences
-from evidence_finder.answer.verify import content_tokens, normalise_ws
+from evidence_finder.answer.verify import content_tokens, idea_tokens, normalise_ws, same_idea
 from evidence_finder.models.embedders import Embedder
 from evidence_finder.settings import ComposerSettings
 from evidence_finder.text.glossary import glossary_matches
@@ -78,6 +78,14 @@ class Candidate:
     sentence: Sentence
     score: float = 0.0
     lexical: float = 0.0
+    also: list[Candidate] = field(default_factory=list)  # other passages stating the same idea
+
+    def add_support(self, other: Candidate, limit: int) -> None:
+        """Cite ``other`` beside this sentence: another passage says the same (at most
+        ``limit`` such passages, one sentence each)."""
+        if len(self.also) < limit and other.hit.passage.id != self.hit.passage.id and all(
+                a.hit.passage.id != other.hit.passage.id for a in self.also):
+            self.also.append(other)
 
     @property
     def text(self) -> str:
@@ -235,7 +243,15 @@ class ExtractiveComposer:
                   * opts.per_passage_decay ** per_passage[c.hit.passage.id], c) for c in pool),
                 key=lambda x: (x[0], -x[1].rank, -x[1].start))
             pool.remove(pick)
-            if any(_overlaps(pick, c) or _redundant(pick, c, opts.max_redundancy) for c in chosen):
+            if any(_overlaps(pick, c) for c in chosen):
+                continue
+            tokens = idea_tokens(pick.text)
+            same = next((c for c in chosen if c.hit.passage.id != pick.hit.passage.id
+                         and same_idea(tokens, idea_tokens(c.text), opts.same_idea)), None)
+            if same is not None:  # one statement per idea, cited from every passage that makes it
+                same.add_support(pick, opts.max_also)
+                continue
+            if any(_redundant(pick, c, opts.max_redundancy) for c in chosen):
                 continue
             chosen.append(pick)
         return chosen
@@ -257,7 +273,8 @@ class ExtractiveComposer:
             n = book.cite(c.hit, c.start, c.end)
             if n is None:  # cannot happen for a span cut from the passage; never cite unverified
                 continue
-            lines.append(f"{normalise_ws(c.text)} [{n}]")
+            more = [m for m in (book.cite(a.hit, a.start, a.end) for a in c.also) if m is not None]
+            lines.append(f"{normalise_ws(c.text)} " + " ".join(f"[{k}]" for k in [n, *more]))
         if not lines:
             answer = abstained_answer(question, result)
             answer.notices.append(msg("no_match", result.lang))

@@ -7,15 +7,14 @@ the reports that say nothing on it. English questions get a short English label 
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from evidence_finder.answer.citations import CitationBook
 from evidence_finder.answer.messages import msg
-from evidence_finder.answer.verify import content_tokens, normalise_ws
+from evidence_finder.answer.verify import idea_tokens, normalise_ws, same_idea
 from evidence_finder.ingest.roles import sentence_role
 from evidence_finder.text.glossary import english_labels
 from evidence_finder.types import Answer, SearchResult
@@ -63,7 +62,6 @@ class _Finding:
     tokens: frozenset[str]
     support: int = 0
     docs: int = 1
-    also: list[Candidate] = field(default_factory=list)  # other passages stating the same idea
 
 
 def compose_findings(composer: ExtractiveComposer, question: str, result: SearchResult,
@@ -73,7 +71,8 @@ def compose_findings(composer: ExtractiveComposer, question: str, result: Search
 
     c_opts = composer.options
     opts = opts or FindingOptions(max_findings=c_opts.max_findings, min_findings=c_opts.min_findings,
-                                  per_passage=c_opts.findings_per_passage)
+                                  per_passage=c_opts.findings_per_passage, same_idea=c_opts.same_idea,
+                                  max_also=c_opts.max_also)
     intents = set(result.intents)
     wanted = wanted_roles(intents)
     cands = composer.candidates(question, result)
@@ -102,23 +101,8 @@ def compose_findings(composer: ExtractiveComposer, question: str, result: Search
     return _render(question, result, chosen, composer, wanted)
 
 
-_JOINED = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")
-
-
-def idea_tokens(text: str) -> frozenset[str]:
-    """Content tokens with hyphenated compounds joined ('co-financiering' = 'cofinanciering'),
-    so two wordings of one finding compare as the same words."""
-    return content_tokens(_JOINED.sub("", text))
-
-
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
-
-
-def _containment(a: frozenset[str], b: frozenset[str]) -> float:
-    """Share of the smaller token set that the other one holds: near 1 when one sentence says
-    what the other says, perhaps with more around it."""
-    return len(a & b) / min(len(a), len(b)) if a and b else 0.0
 
 
 def _count_support(findings: list[_Finding], opts: FindingOptions) -> None:
@@ -152,10 +136,9 @@ def _select(findings: list[_Finding], opts: FindingOptions, overlaps: Callable[[
         if used_passages[pid] >= opts.per_passage:
             continue
         same = next((f for f in chosen if f.cand.hit.passage.id != pid and not overlaps(pick.cand, f.cand)
-                     and _containment(pick.tokens, f.tokens) >= opts.same_idea), None)
+                     and same_idea(pick.tokens, f.tokens, opts.same_idea)), None)
         if same is not None:  # one finding per idea, cited from every passage that states it
-            if len(same.also) < opts.max_also and all(a.hit.passage.id != pid for a in same.also):
-                same.also.append(pick.cand)
+            same.cand.add_support(pick.cand, opts.max_also)
             continue
         if any(overlaps(pick.cand, f.cand) or _jaccard(pick.tokens, f.tokens) > opts.max_redundancy
                for f in chosen):
@@ -182,7 +165,7 @@ def _render(question: str, result: SearchResult, chosen: list[_Finding], compose
             n = book.cite(c.hit, c.start, c.end)
             if n is None:
                 continue
-            more = [m for m in (book.cite(a.hit, a.start, a.end) for a in f.also) if m is not None]
+            more = [m for m in (book.cite(a.hit, a.start, a.end) for a in c.also) if m is not None]
             short = (c.hit.meta.short_title if c.hit.meta and c.hit.meta.short_title else c.hit.title)
             label = short
             if lang == "en":

@@ -113,6 +113,21 @@ def content_tokens(text: str) -> frozenset[str]:
     return frozenset(tokenize(text))
 
 
+_JOINED = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")
+
+
+def idea_tokens(text: str) -> frozenset[str]:
+    """Content tokens with hyphenated compounds joined ('co-financiering' = 'cofinanciering'),
+    so two wordings of one finding compare as the same words."""
+    return content_tokens(_JOINED.sub("", text))
+
+
+def same_idea(a: frozenset[str], b: frozenset[str], limit: float) -> bool:
+    """Whether one sentence says what the other says, perhaps with more around it: the share
+    of the smaller token set that the other holds is at least ``limit``."""
+    return bool(a and b) and len(a & b) / min(len(a), len(b)) >= limit
+
+
 def expanded_tokens(text: str) -> frozenset[str]:
     """Content tokens plus those of the Dutch glossary terms for English words in ``text``."""
     extra = expand_english(text)
