@@ -80,6 +80,15 @@ def test_english_question_draws_on_several_documents(service: AnswerService) -> 
     assert_grounded(a)
 
 
+def test_a_plain_english_answer_gives_each_dutch_sentence_its_english_terms(service: AnswerService) -> None:
+    a = service.ask("Which share of VET institutions says Erasmus+ adds to innovation of education?")
+    assert a.lang == "en" and not a.text.startswith("**")  # a plain answer, not grouped findings
+    line = next(x for x in a.text.splitlines() if "Ruim 70% van de instellingen" in x)
+    gist = line.lstrip("- ").split(") ", 1)[0]
+    assert gist.startswith("(") and "innovation" in gist, line
+    assert_grounded(a)
+
+
 def test_anaphoric_sentence_is_cited_with_its_antecedent(service: AnswerService) -> None:
     a = service.ask("Wat ontmoedigt docenten en coördinatoren?")
     assert a.citations[0].text == ("Een aanvraag doen vraagt veel expertise en tijd. "

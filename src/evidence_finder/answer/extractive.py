@@ -26,7 +26,7 @@ from evidence_finder.answer.sentences import Sentence, passage_sentences
 from evidence_finder.answer.verify import content_tokens, idea_tokens, normalise_ws, same_idea
 from evidence_finder.models.embedders import Embedder
 from evidence_finder.settings import ComposerSettings
-from evidence_finder.text.glossary import glossary_matches
+from evidence_finder.text.glossary import english_labels, glossary_matches
 from evidence_finder.text.tokens import tokenize
 from evidence_finder.types import Answer, Hit, SearchResult
 
@@ -166,6 +166,7 @@ class ExtractiveComposer:
         self.options = options or ComposerOptions()
         self.embedder = embedder
         self.query_vector = query_vector  # the searcher's cached question vector, when it has one
+        self._idf: dict[str, float] | None = None
 
     # ------------------------------------------------------------------ candidates
     def candidates(self, question: str, result: SearchResult) -> list[Candidate]:
@@ -274,7 +275,8 @@ class ExtractiveComposer:
             if n is None:  # cannot happen for a span cut from the passage; never cite unverified
                 continue
             more = [m for m in (book.cite(a.hit, a.start, a.end) for a in c.also) if m is not None]
-            lines.append(f"{normalise_ws(c.text)} " + " ".join(f"[{k}]" for k in [n, *more]))
+            gist = self.english_gist(c.text) if result.lang == "en" else ""
+            lines.append(f"{gist}{normalise_ws(c.text)} " + " ".join(f"[{k}]" for k in [n, *more]))
         if not lines:
             answer = abstained_answer(question, result)
             answer.notices.append(msg("no_match", result.lang))
@@ -282,6 +284,18 @@ class ExtractiveComposer:
         text = lines[0] + ("\n\n" + "\n".join(f"- {line}" for line in lines[1:]) if len(lines) > 1 else "")
         return Answer(question, text, book.citations, backend=self.name, lang=result.lang,
                       hits=result.hits)
+
+    def idf_weights(self) -> dict[str, float]:
+        """IDF of every indexed stem (for English labels: the most telling terms first)."""
+        if self._idf is None:
+            self._idf = {t: self.stats.idf(t) for t in self.stats.df} if self.stats.n else {}
+        return self._idf
+
+    def english_gist(self, dutch_text: str) -> str:
+        """'(co-financing, daily allowance) ' before a Dutch sentence in an English answer: the
+        glossary terms it uses, so an English reader sees what it is about; '' when none."""
+        terms = english_labels(dutch_text, self.idf_weights(), limit=3)
+        return f"({', '.join(terms)}) " if terms else ""
 
     def compose_quotes(self, question: str, result: SearchResult) -> Answer:
         """Quote mode: respondent quotes, verbatim, ranked by topic and by the speaker asked

@@ -155,7 +155,7 @@ def _render(question: str, result: SearchResult, chosen: list[_Finding], compose
     groups: dict[str, list[_Finding]] = {}
     for f in chosen:
         groups.setdefault(f.role, []).append(f)
-    weights = _idf_weights(composer)
+    weights = composer.idf_weights()
     lines: list[str] = []
     for role in sorted(groups, key=lambda r: (r not in wanted, ROLE_ORDER.index(r))):
         items = sorted(groups[role], key=lambda f: (-f.docs, -f.support, -f.score))
@@ -180,13 +180,6 @@ def _render(question: str, result: SearchResult, chosen: list[_Finding], compose
         lines.append(msg("silent_reports", lang, reports="; ".join(silent)))
     text = "\n".join(lines).strip()
     return Answer(question, text, book.citations, backend="extractive", lang=lang, hits=result.hits)
-
-
-def _idf_weights(composer: ExtractiveComposer) -> dict[str, float]:
-    stats = composer.stats
-    if not stats.n:
-        return {}
-    return {t: stats.idf(t) for t in stats.df}
 
 
 def _silent_reports(result: SearchResult, chosen: list[_Finding]) -> list[str]:
