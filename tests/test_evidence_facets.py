@@ -181,6 +181,12 @@ def test_english_findings_carry_an_english_label_and_the_dutch_sentence(service:
 def test_english_labels_come_from_the_glossary() -> None:
     labels = english_labels("De omvangrijke administratie bij de aanvraag en de cofinanciering.")
     assert "co-financing" in labels and ("application" in labels or "applications" in labels)
+    # a multi-word term is not shown for a word every report uses ('onderwijs' ≠ 'secondary education')
+    text = "De instellingen voor hoger onderwijs zien de impact buiten de eigen onderwijsinstelling."
+    weights = {"onderwijs": 2.0, "hoger": 3.3, "instel": 2.7, "impact": 2.0}
+    labels = english_labels(text, weights, limit=5)
+    assert "higher education" in labels and "secondary education" not in labels
+    assert "secondary education" in english_labels("Het voortgezet onderwijs.", {"voortzet": 4.6, "onderwijs": 2.0})
 
 
 # ---------------------------------------------------------------- what the reports do not say

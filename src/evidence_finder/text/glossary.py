@@ -275,6 +275,9 @@ def expand_english(question: str) -> str:
     return " ".join(dict.fromkeys(dutch for _, dutch in glossary_matches(question)))
 
 
+_TELLING = 2.5  # IDF below which a word alone does not show what a multi-word term is about
+
+
 def english_labels(dutch_text: str, weight: dict[str, float] | None = None, limit: int = 3) -> list[str]:
     """English glossary phrases whose Dutch terms ``dutch_text`` uses, most telling first
     (by ``weight`` of the Dutch stem, e.g. its IDF; else by phrase length): a short English
@@ -290,6 +293,8 @@ def english_labels(dutch_text: str, weight: dict[str, float] | None = None, limi
             continue
         if set(tokenize(english)) == set(tokenize(GLOSSARY[english])):
             continue  # 'project' → 'project': no translation, says nothing new
+        if weight and " " in english and max(weight.get(t, 0.0) for t in stems) < _TELLING:
+            continue  # 'secondary education' met only by 'onderwijs': a word every report uses
         seen_dutch.update(stems)
         scored[english] = max((weight or {}).get(t, float(len(english))) for t in stems)
     return sorted(scored, key=lambda e: -scored[e])[:limit]
