@@ -187,6 +187,7 @@ def test_english_labels_come_from_the_glossary() -> None:
     labels = english_labels(text, weights, limit=5)
     assert "higher education" in labels and "secondary education" not in labels
     assert "secondary education" in english_labels("Het voortgezet onderwijs.", {"voortzet": 4.6, "onderwijs": 2.0})
+    assert "KA2" in english_labels("Scholen met een KA2-project", {"ka2": 2.2, "project": 1.5})  # not 'ka2'
 
 
 # ---------------------------------------------------------------- what the reports do not say

@@ -297,4 +297,8 @@ def english_labels(dutch_text: str, weight: dict[str, float] | None = None, limi
             continue  # 'secondary education' met only by 'onderwijs': a word every report uses
         seen_dutch.update(stems)
         scored[english] = max((weight or {}).get(t, float(len(english))) for t in stems)
-    return sorted(scored, key=lambda e: -scored[e])[:limit]
+    best = sorted(scored, key=lambda e: -scored[e])[:limit]
+    return [e.upper() if _ACRONYM.fullmatch(e) else e for e in best]  # "ka1" → "KA1"
+
+
+_ACRONYM = re.compile(r"[a-z]{2,3}\d")
