@@ -121,7 +121,8 @@ def test_interview_guides_and_questionnaires_rank_below_findings(built_index, ha
     ingest([corpus_copy], built_index, embedder=hash_embedder)
     question = "Welke drempels zijn er bij een KA2-aanvraag?"
     plain = Searcher(built_index.model_copy(update={"retrieval": built_index.retrieval.model_copy(
-        update={"question_list_penalty": 0.0, "role_boost": 0.0})}), embedder=hash_embedder)
+        update={"question_list_penalty": 0.0, "role_boost": 0.0, "boilerplate_demote": 0.0})}),
+        embedder=hash_embedder)
     assert plain.search(question, k=3).hits[0].passage.doc_id == "topiclijst.txt"  # it echoes the words
     hits = Searcher(built_index, embedder=hash_embedder).search(question, k=3).hits
     assert hits[0].passage.doc_id == "rapport_pabo.txt"
