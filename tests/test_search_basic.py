@@ -124,6 +124,6 @@ def test_interview_guides_and_questionnaires_rank_below_findings(built_index, ha
         update={"question_list_penalty": 0.0, "role_boost": 0.0, "boilerplate_demote": 0.0})}),
         embedder=hash_embedder)
     assert plain.search(question, k=3).hits[0].passage.doc_id == "topiclijst.txt"  # it echoes the words
-    hits = Searcher(built_index, embedder=hash_embedder).search(question, k=3).hits
+    hits = Searcher(built_index, embedder=hash_embedder).search(question, k=10).hits
     assert hits[0].passage.doc_id == "rapport_pabo.txt"
-    assert "topiclijst.txt" in {h.passage.doc_id for h in hits}  # still found, lower
+    assert "topiclijst.txt" in {h.passage.doc_id for h in hits[3:]}  # still found, below the findings
