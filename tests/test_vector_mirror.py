@@ -179,6 +179,20 @@ def test_no_mirror_is_used_while_the_dense_index_is_pending(built_index: Setting
     assert Searcher(built_index, embedder=hash_embedder).snapshot().mirror is None
 
 
+def test_no_mirror_is_used_when_chromas_files_are_gone(built_index: Settings, hash_embedder: Any) -> None:
+    import shutil
+
+    assert Searcher(built_index, embedder=hash_embedder).snapshot().mirror is not None
+    shutil.rmtree(built_index.resolved_index_dir / "chroma")  # deleted by hand: the vectors are lost
+    from evidence_finder.index.snapshot import IndexReader
+    from evidence_finder.index.store import IndexIdentity
+
+    identity = IndexIdentity.from_settings(built_index, hash_embedder.id)
+    reader = IndexReader(built_index.resolved_index_dir, identity, built_index.chroma)
+    passages = reader.store.passages()
+    assert reader._mirror(passages, {p.id: i for i, p in enumerate(passages)}) is None
+
+
 def test_the_text_only_pass_writes_no_mirror_and_the_dense_pass_does(
         settings: Settings, corpus_copy: Path, hash_embedder: Any) -> None:
     ingest([corpus_copy], settings, embedder=hash_embedder, embed=False)

@@ -226,8 +226,8 @@ class IndexReader:
 
     def _mirror(self, passages: list[Passage], by_id: dict[str, int]) -> VectorMirror | None:
         """The NumPy mirror when it holds exactly these passages' vectors; else None (Chroma)."""
-        if not self.use_mirror or dense_pending(self.store.dir):
-            return None
+        if not self.use_mirror or dense_pending(self.store.dir) or not (self.store.dir / "chroma").is_dir():
+            return None  # no mirror outlives the vectors it copies: Chroma's own files must be there
         return load_mirror(self.store.dir, self.store.identity.collection, passages, by_id)
 
 
