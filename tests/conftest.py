@@ -99,3 +99,15 @@ def built_index(settings: Settings, corpus_copy: Path, hash_embedder: HashEmbedd
     report = ingest([corpus_copy], settings, embedder=hash_embedder)
     assert report.documents == 3, report.summary()
     return settings
+
+
+# ---------------------------------------------------------------- no silent skips in CI
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """In CI (``CI`` set, as `.ci/run` does) every test must run: a skipped test — a missing
+    dependency, browser, tmpfs or corpus — fails the run instead of passing unnoticed."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    if os.environ.get("CI") and skipped:
+        terminalreporter.write_line(
+            f"CI: {len(skipped)} test(s) skipped; in CI every test must run (see the skip reasons above)",
+            red=True)
+        terminalreporter._session.exitstatus = pytest.ExitCode.TESTS_FAILED  # type: ignore[attr-defined]
