@@ -16,6 +16,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -79,6 +80,11 @@ class Candidate:
     score: float = 0.0
     lexical: float = 0.0
     also: list[Candidate] = field(default_factory=list)  # other passages stating the same idea
+
+    @cached_property
+    def idea(self) -> frozenset[str]:
+        """The sentence's content words as ideas compare (``answer.verify.idea_tokens``)."""
+        return idea_tokens(self.text)
 
     def add_support(self, other: Candidate, limit: int) -> None:
         """Cite ``other`` beside this sentence: another passage says the same (at most
@@ -246,9 +252,8 @@ class ExtractiveComposer:
             pool.remove(pick)
             if any(_overlaps(pick, c) for c in chosen):
                 continue
-            tokens = idea_tokens(pick.text)
             same = next((c for c in chosen if c.hit.passage.id != pick.hit.passage.id
-                         and same_idea(tokens, idea_tokens(c.text), opts.same_idea)), None)
+                         and same_idea(pick.idea, c.idea, opts.same_idea)), None)
             if same is not None:  # one statement per idea, cited from every passage that makes it
                 same.add_support(pick, opts.max_also)
                 continue
@@ -291,10 +296,14 @@ class ExtractiveComposer:
             self._idf = {t: self.stats.idf(t) for t in self.stats.df} if self.stats.n else {}
         return self._idf
 
+    def english_terms(self, dutch_text: str) -> list[str]:
+        """The English glossary terms a Dutch sentence uses, most telling first (at most 3)."""
+        return english_labels(dutch_text, self.idf_weights(), limit=3)
+
     def english_gist(self, dutch_text: str) -> str:
-        """'(co-financing, daily allowance) ' before a Dutch sentence in an English answer: the
-        glossary terms it uses, so an English reader sees what it is about; '' when none."""
-        terms = english_labels(dutch_text, self.idf_weights(), limit=3)
+        """'(co-financing, daily allowance) ' before a Dutch sentence in an English answer, so
+        an English reader sees what it is about; '' when it uses no glossary term."""
+        terms = self.english_terms(dutch_text)
         return f"({', '.join(terms)}) " if terms else ""
 
     def compose_quotes(self, question: str, result: SearchResult) -> Answer:

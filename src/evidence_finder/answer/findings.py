@@ -14,9 +14,8 @@ from typing import TYPE_CHECKING
 
 from evidence_finder.answer.citations import CitationBook
 from evidence_finder.answer.messages import msg
-from evidence_finder.answer.verify import idea_tokens, normalise_ws, same_idea
+from evidence_finder.answer.verify import normalise_ws, same_idea
 from evidence_finder.ingest.roles import sentence_role
-from evidence_finder.text.glossary import english_labels
 from evidence_finder.types import Answer, SearchResult
 
 if TYPE_CHECKING:
@@ -86,7 +85,7 @@ def compose_findings(composer: ExtractiveComposer, question: str, result: Search
         factor = (opts.asked_role_factor if role in wanted and role in intents else
                   opts.asked_role_factor if role in wanted else
                   opts.other_role_factor if role in FINDING_ROLES else opts.description_factor)
-        findings.append(_Finding(c, role, c.score * factor, idea_tokens(c.text)))
+        findings.append(_Finding(c, role, c.score * factor, c.idea))
     if not any(f.role in FINDING_ROLES or f.role == "figure" for f in findings):
         return None  # no sentence states a finding: the plain composer answers
     _count_support(findings, opts)
@@ -155,7 +154,6 @@ def _render(question: str, result: SearchResult, chosen: list[_Finding], compose
     groups: dict[str, list[_Finding]] = {}
     for f in chosen:
         groups.setdefault(f.role, []).append(f)
-    weights = composer.idf_weights()
     lines: list[str] = []
     for role in sorted(groups, key=lambda r: (r not in wanted, ROLE_ORDER.index(r))):
         items = sorted(groups[role], key=lambda f: (-f.docs, -f.support, -f.score))
@@ -169,7 +167,7 @@ def _render(question: str, result: SearchResult, chosen: list[_Finding], compose
             short = (c.hit.meta.short_title if c.hit.meta and c.hit.meta.short_title else c.hit.title)
             label = short
             if lang == "en":
-                terms = english_labels(c.text, weights, limit=3)
+                terms = composer.english_terms(c.text)
                 gist = msg("role_label_" + role, lang) + (f" — {', '.join(terms)}" if terms else "")
                 label = f"{gist} ({short})"
             markers = " ".join(f"[{k}]" for k in [n, *more])

@@ -276,6 +276,7 @@ def expand_english(question: str) -> str:
 
 
 _TELLING = 2.5  # IDF below which a word alone does not show what a multi-word term is about
+_ACRONYM = re.compile(r"[a-z]{2,3}\d")  # programme actions, written upper case in labels
 
 
 def english_labels(dutch_text: str, weight: dict[str, float] | None = None, limit: int = 3) -> list[str]:
@@ -300,5 +301,3 @@ def english_labels(dutch_text: str, weight: dict[str, float] | None = None, limi
     best = sorted(scored, key=lambda e: -scored[e])[:limit]
     return [e.upper() if _ACRONYM.fullmatch(e) else e for e in best]  # "ka1" → "KA1"
 
-
-_ACRONYM = re.compile(r"[a-z]{2,3}\d")
