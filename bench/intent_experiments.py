@@ -38,7 +38,7 @@ def main() -> None:
     grid = {k: [float(x) for x in v.split(",")] for k, v in (g.split("=") for g in args.grid)}
     print("groups:", ", ".join(GROUPS), "(Recall@10, nDCG@10)")
     for values in itertools.product(*grid.values()) if grid else [()]:
-        update = {k: (int(v) if k.endswith(("depth", "candidates", "rrf_k")) else v) for k, v in zip(grid, values)}
+        update = {k: (int(v) if k.endswith(("depth", "candidates", "rrf_k", "_top")) else v) for k, v in zip(grid, values)}
         cfg = settings.retrieval.model_copy(update=update)
         searcher.settings = settings.model_copy(update={"retrieval": cfg})
         searcher.steps = build_steps(cfg)

@@ -53,11 +53,11 @@ def test_every_setting_has_a_description() -> None:
 
 def test_defaults_are_the_values_the_code_had_before() -> None:
     s = Settings()
-    assert (s.retrieval.top_k, s.answer.passages) == (10, 8)
+    assert (s.retrieval.top_k, s.answer.passages) == (10, 10)
     assert (s.index.embed_batch, s.index.bm25_k1, s.index.bm25_b) == (32, 1.2, 0.75)
     assert s.llm.context_window == 8192
     assert s.answer.composer == ComposerOptions() == ComposerSettings(
-        max_sentences=5, min_relative_score=0.4, per_doc_decay=0.7, max_redundancy=0.6,
+        max_sentences=6, min_relative_score=0.4, per_doc_decay=0.7, max_redundancy=0.6,
         quote_factor=0.6, use_embedder=False, embed_candidates=5, embed_weight=0.3, max_quotes=6,
         cross_lingual_fallback=True)
 

@@ -434,7 +434,7 @@ def ask(
     queries_file: Annotated[Optional[Path], typer.Option(
         "--queries-file", help="JSONL with id and question.")] = None,
     top_k: Annotated[Optional[int], typer.Option(
-        "--top-k", min=1, max=50, help="Passages the answer draws on (default: answer.passages, 8).")] = None,
+        "--top-k", min=1, max=50, help="Passages the answer draws on (default: answer.passages, 10).")] = None,
     fmt: Fmt = "text",
     index_dir: IndexDir = None,
     mode: Annotated[str, typer.Option("--mode", help="answer | quotes")] = "answer",

@@ -27,7 +27,7 @@ ROLE_ORDER = ("barrier", "enabler", "outcome", "recommendation", "figure", "desc
 
 @dataclass
 class FindingOptions:
-    max_findings: int = 10
+    max_findings: int = 12
     min_findings: int = 6  # fewer stated findings: top up with other evidence, shown apart
     per_passage: int = 2  # findings from one passage at most (one paragraph, one idea)
     asked_role_factor: float = 1.6  # a sentence in the role the question asks for
