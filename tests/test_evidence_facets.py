@@ -196,6 +196,12 @@ def test_english_labels_come_from_the_glossary() -> None:
     ("What does Erasmus+ bring to daycare and early childhood education?", "early childhood"),
     ("Wat levert een stage op voor mbo-studenten?", ""),
     ("How do Flemish primary schools use eTwinning?", ""),  # the Flemish note covers PO
+    # a year or an Erasmus+ programme strand that no passage mentions
+    ("Hoeveel pabo-studenten vroegen in 2031 een KA2-project aan?", "2031"),
+    ("How many KA2 applications did teacher training programmes file in 2019-2020?", ""),  # table 3
+    ("What did Jean Monnet activities bring to Dutch universities?", "Jean Monnet"),
+    ("Welke effecten heeft Erasmus+ Sport op sportclubs in 2031?", "2031 / Erasmus+ Sport"),
+    ("Welke drempels zien pabo's bij KA2-aanvragen?", ""),
 ])
 def test_a_sector_or_sector_and_region_no_report_covers_is_a_gap(
         built_index: Settings, hash_embedder: HashEmbedder, question: str, gap: str) -> None:
@@ -204,12 +210,23 @@ def test_a_sector_or_sector_and_region_no_report_covers_is_a_gap(
     assert facet_gap(question, Searcher(built_index, embedder=hash_embedder).snapshot()) == gap
 
 
+def test_years_and_programme_strands_named_in_a_question() -> None:
+    from evidence_finder.ingest.facets import strands_named, years_named
+
+    assert years_named("in 2023, and 2014-2020 (KA229-2019) but not 12345 or 1850") == ("2023", "2014", "2020", "2019")
+    assert strands_named("Erasmus Mundus-masters, jean monnet, Erasmus+ youth exchanges") == (
+        "Erasmus Mundus", "Jean Monnet", "Erasmus+ Youth")
+    assert strands_named("Erasmus+ en KA2 in het mbo; sporttalentschool") == ()
+
+
 def test_a_gap_is_said_and_the_nearest_evidence_marked_as_such(service: AnswerService) -> None:
     a = service.ask("Wat levert een stage op voor mbo-studenten in Vlaanderen?")
     assert a.abstained and a.text.startswith(
         "De rapporten geven geen bewijs over MBO — Flanders. Het dichtstbijzijnde bewijs dat ze geven "
         "(niet daarover):")
     assert a.citations  # the nearest evidence is still cited, verbatim
+    a = service.ask("How many teacher training students applied for KA2 in 2031?")
+    assert a.abstained and a.text.startswith("The reports give no evidence on 2031.") and a.citations
 
 
 def test_cli_sector_filter_is_case_insensitive_and_an_unknown_year_is_named(built_index, hash_embedder) -> None:  # type: ignore[no-untyped-def]

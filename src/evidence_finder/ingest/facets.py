@@ -66,6 +66,40 @@ def section_sectors(section_path: str, chapters: dict[str, tuple[str, ...]] | No
     return ()
 
 
+# Erasmus+ programme strands (the programme guide's names, Dutch and English): a question about
+# a strand no report mentions is one the reports cannot answer.
+STRAND_CUES: dict[str, re.Pattern[str]] = {
+    "KA3": re.compile(r"\b(?:ka\s?3|key\s+action\s+3|kernactie\s+3)\b", re.I),
+    "Erasmus Mundus": re.compile(r"\berasmus\s+mundus\b", re.I),
+    "Jean Monnet": re.compile(r"\bjean[\s-]+monnet\b", re.I),
+    "Erasmus+ Sport": re.compile(r"\berasmus\+?\s*[-–]?\s*sport\b", re.I),
+    "Erasmus+ Youth": re.compile(r"\b(?:erasmus\+?\s*[-–]?\s*(?:youth|jeugd)|youth\s+exchanges?|"
+                                 r"jongerenuitwisseling\w*)\b", re.I),
+    "DiscoverEU": re.compile(r"\bdiscover\s?eu\b", re.I),
+    "European Solidarity Corps": re.compile(r"\b(?:european\s+solidarity\s+corps|europees\s+"
+                                            r"solidariteitskorps)\b", re.I),
+    "Centres of Vocational Excellence": re.compile(r"\b(?:centres?\s+of\s+vocational\s+excellence|"
+                                                   r"centra\s+voor\s+beroepsexcellentie)\b", re.I),
+    "European Universities": re.compile(r"\b(?:european\s+universities\s+(?:initiative|alliances?)|"
+                                        r"europese\s+universiteitsallianties?)\b", re.I),
+    "Erasmus+ Teacher Academies": re.compile(r"\b(?:erasmus\+?\s+)?teacher\s+academ(?:y|ies)\b", re.I),
+    "Virtual Exchange": re.compile(r"\b(?:virtual\s+exchanges?|virtuele\s+uitwisseling\w*)\b", re.I),
+}
+
+
+def strands_named(text: str) -> tuple[str, ...]:
+    """Erasmus+ programme strands a question or text names."""
+    return tuple(s for s, rx in STRAND_CUES.items() if rx.search(text))
+
+
+_YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20[0-4]\d)(?!\d)")
+
+
+def years_named(text: str) -> tuple[str, ...]:
+    """Years (1950–2049) a question or text names, in order, each once ('2014-2020' gives both)."""
+    return tuple(dict.fromkeys(_YEAR.findall(text)))
+
+
 REGION_CUES: dict[str, re.Pattern[str]] = {
     "Flanders": re.compile(r"\b(?:vlaanderen|vlaams\w*|flanders|flemish|belgi\w*)\b", re.I),
     "NL": re.compile(r"\b(?:nederland|netherlands)\b", re.I),

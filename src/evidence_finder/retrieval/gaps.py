@@ -1,5 +1,6 @@
 """What the reports do not say: a question about a sector, or a sector in a region, that no
-report covers. The answer then says so and shows the nearest evidence, marked as such.
+report covers; about a year no report mentions; or about an Erasmus+ programme strand no
+report mentions. The answer then says so and shows the nearest evidence, marked as such.
 
 (A check for figure questions whose subject no passage gives a number for was tried: on
 dev its coverage score did not separate answerable from unanswerable figure questions,
@@ -8,13 +9,23 @@ so it is not used; see docs/retrieval-experiments.md.)
 
 from __future__ import annotations
 
+import re
+
 from evidence_finder.index.snapshot import Snapshot
-from evidence_finder.ingest.facets import regions_named, sectors_named
+from evidence_finder.ingest.facets import STRAND_CUES, regions_named, sectors_named, strands_named, years_named
 
 
 def facet_gap(question: str, snap: Snapshot) -> str:
-    """'adult education in Flanders' when the question names a sector no report covers, or a
-    sector and a region that no report covers together; '' when the reports cover them."""
+    """'adult education — Flanders' when the question names a sector no report covers, or a
+    sector and a region that no report covers together; '2023' or 'Jean Monnet' when it names
+    a year or a programme strand that no passage mentions; '' when the reports cover them."""
+    named = {**{y: re.compile(rf"(?<!\d){y}(?!\d)") for y in years_named(question)},
+             **{s: STRAND_CUES[s] for s in strands_named(question)}}
+    unmentioned = [v for v, rx in named.items() if not any(rx.search(p.text) for p in snap.passages)]
+    return " / ".join(unmentioned) or _sector_gap(question, snap)
+
+
+def _sector_gap(question: str, snap: Snapshot) -> str:
     sectors, regions = sectors_named(question), regions_named(question)
     if not sectors:
         return ""
