@@ -12,7 +12,13 @@ from __future__ import annotations
 import re
 
 from evidence_finder.index.snapshot import Snapshot
-from evidence_finder.ingest.facets import STRAND_CUES, regions_named, sectors_named, strands_named, years_named
+from evidence_finder.ingest.facets import (
+    STRAND_CUES,
+    regions_named,
+    sectors_named,
+    strands_named,
+    years_named,
+)
 
 
 def facet_gap(question: str, snap: Snapshot) -> str:
