@@ -301,3 +301,14 @@ def test_a_repeated_finding_is_one_bullet_with_two_markers(service: AnswerServic
     assert len(bullets) == len({b.split(": ", 1)[1].split(" [")[0] for b in bullets})  # no idea twice
     cited = {int(m) for m in re.findall(r"\[(\d+)\]", a.text)}
     assert cited == {c.n for c in a.citations}  # every marker cited, every citation marked
+
+
+def test_inflected_english_words_find_their_glossary_entry() -> None:
+    from evidence_finder.text.glossary import GLOSSARY, expand_english, glossary_matches
+
+    assert "substitutes" not in GLOSSARY and "substitute" in GLOSSARY
+    matches = dict(glossary_matches("Is finding substitutes for surveyed teachers a problem?"))
+    assert matches["substitutes"] == GLOSSARY["substitute"] and matches["surveyed"] == GLOSSARY["survey"]
+    assert "teachers" in matches  # listed forms still match as phrases
+    assert "vervanging" in expand_english("substitutes")
+    assert glossary_matches("a glass of unrelated things") == []  # 'glass' is no plural of 'glas'

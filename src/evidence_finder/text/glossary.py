@@ -264,10 +264,39 @@ _KEYS = sorted(GLOSSARY, key=len, reverse=True)
 _PATTERN = re.compile(r"\b(" + "|".join(re.escape(k) for k in _KEYS) + r")\b", re.I)
 
 
+_WORD = re.compile(r"[A-Za-z][A-Za-z-]*")
+
+
+def _base_forms(word: str) -> list[str]:
+    """Candidate dictionary forms of an inflected English word ('substitutes' → 'substitute',
+    'surveyed' → 'survey', 'preparing' → 'prepare'), so the glossary need not list every form."""
+    w = word.lower()
+    out = []
+    if w.endswith("ies") and len(w) > 4:
+        out.append(w[:-3] + "y")
+    if w.endswith("es") and len(w) > 4:
+        out.append(w[:-2])
+    if w.endswith("s") and not w.endswith("ss") and len(w) > 3:
+        out.append(w[:-1])
+    if w.endswith("ing") and len(w) > 5:
+        out += [w[:-3], w[:-3] + "e"]
+    if w.endswith("ed") and len(w) > 4:
+        out += [w[:-2], w[:-1]]
+    return out
+
+
 def glossary_matches(question: str) -> list[tuple[str, str]]:
     """(English phrase as written, its Dutch terms) for each glossary entry in ``question``,
-    longest match first."""
-    return [(m.group(1), GLOSSARY[m.group(1).lower()]) for m in _PATTERN.finditer(question)]
+    longest match first; then words outside those phrases whose base form is an entry."""
+    found = [(m.group(1), GLOSSARY[m.group(1).lower()], m.span()) for m in _PATTERN.finditer(question)]
+    taken = [span for *_, span in found]
+    for m in _WORD.finditer(question):
+        if any(a <= m.start() < b for a, b in taken):
+            continue
+        base = next((b for b in _base_forms(m.group()) if b in GLOSSARY), None)
+        if base:
+            found.append((m.group(), GLOSSARY[base], m.span()))
+    return [(phrase, dutch) for phrase, dutch, _ in found]
 
 
 def expand_english(question: str) -> str:
