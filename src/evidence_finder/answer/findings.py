@@ -39,6 +39,7 @@ class FindingOptions:
     max_redundancy: float = 0.5
     same_idea: float = 0.8  # content-token containment at which another passage states the same finding
     max_also: int = 2  # passages cited beside a finding's own for the same idea
+    lead_passages: int = 3  # the best-ranked passages each give a finding, whatever its role
 
 
 def wants_findings(intents: tuple[str, ...] | set[str] | frozenset[str]) -> bool:
@@ -71,7 +72,7 @@ def compose_findings(composer: ExtractiveComposer, question: str, result: Search
     c_opts = composer.options
     opts = opts or FindingOptions(max_findings=c_opts.max_findings, min_findings=c_opts.min_findings,
                                   per_passage=c_opts.findings_per_passage, same_idea=c_opts.same_idea,
-                                  max_also=c_opts.max_also)
+                                  max_also=c_opts.max_also, lead_passages=c_opts.lead_passages)
     intents = set(result.intents)
     wanted = wanted_roles(intents)
     cands = composer.candidates(question, result)
@@ -95,6 +96,7 @@ def compose_findings(composer: ExtractiveComposer, question: str, result: Search
     if len(chosen) < floor:  # top up with the best other evidence, shown apart
         rest = [f for f in findings if f.role == "description"]
         chosen = _select(rest, opts, _overlaps, chosen, floor)
+    chosen = _lead(findings, result, chosen, opts, _overlaps)
     if not chosen:
         return None
     return _render(question, result, chosen, composer, wanted)
@@ -144,6 +146,26 @@ def _select(findings: list[_Finding], opts: FindingOptions, overlaps: Callable[[
             continue
         chosen.append(pick)
         used_passages[pid] += 1
+    return chosen
+
+
+def _lead(findings: list[_Finding], result: SearchResult, chosen: list[_Finding], opts: FindingOptions,
+          overlaps: Callable[[Candidate, Candidate], bool]) -> list[_Finding]:
+    """The search's best passages are in the answer: each of the top ``lead_passages`` that no
+    finding cites yet gives its best sentence (in whatever role), in place of the weakest
+    finding when the answer is full."""
+    chosen = list(chosen)
+    for hit in result.hits[: opts.lead_passages]:
+        pid = hit.passage.id
+        if any(f.cand.hit.passage.id == pid or any(a.hit.passage.id == pid for a in f.cand.also) for f in chosen):
+            continue
+        own = [f for f in findings if f.cand.hit.passage.id == pid
+               and not any(overlaps(f.cand, g.cand) for g in chosen)]
+        if not own:
+            continue
+        if len(chosen) >= opts.max_findings:
+            chosen.remove(min(chosen, key=lambda f: f.score))
+        chosen.append(max(own, key=lambda f: f.score))
     return chosen
 
 
