@@ -312,3 +312,10 @@ def test_inflected_english_words_find_their_glossary_entry() -> None:
     assert "teachers" in matches  # listed forms still match as phrases
     assert "vervanging" in expand_english("substitutes")
     assert glossary_matches("a glass of unrelated things") == []  # 'glass' is no plural of 'glas'
+
+
+def test_an_english_label_needs_every_part_of_a_hyphenated_dutch_term() -> None:
+    from evidence_finder.text.glossary import english_labels
+
+    assert "britain" not in english_labels("De tijdsinvestering voor een aanvraag is erg groot.")
+    assert "britain" in english_labels("Een studiereis naar Groot-Brittannië.")

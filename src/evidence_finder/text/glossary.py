@@ -318,7 +318,9 @@ def english_labels(dutch_text: str, weight: dict[str, float] | None = None, limi
     scored: dict[str, float] = {}
     seen_dutch: set[str] = set()
     for english in _KEYS:
-        stems = [t for t in tokenize(GLOSSARY[english]) if t in tokens]
+        # a Dutch term counts when all its parts are there: 'groot' alone is no 'Groot-Brittannië'
+        terms = [tokenize(term) for term in GLOSSARY[english].split()]
+        stems = [t for parts in terms if parts and all(p in tokens for p in parts) for t in parts]
         if not stems or english.isupper() or set(stems) <= seen_dutch:
             continue
         if set(tokenize(english)) == set(tokenize(GLOSSARY[english])):
