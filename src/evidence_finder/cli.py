@@ -333,7 +333,7 @@ def eval_(
     md = runner.to_markdown(result)
     answer_failures: list[str] = []
     if answers:
-        table, answer_failures = _answer_checks(searcher, qs)
+        table, answer_failures = _answer_checks(searcher, qs, runner.load_thresholds().get("answers", {}))
         md += "\n" + table
     md += "\n" + _annotation_report()
     reports = runner.EVALS_DIR / "reports"
@@ -363,8 +363,10 @@ def _annotation_report() -> str:
     return "\n".join(parts)
 
 
-def _answer_checks(searcher: Any, qs: list[dict[str, Any]]) -> tuple[str, list[str]]:
-    """Run `ask` on every question and check markers, verbatim spans and gold coverage."""
+def _answer_checks(searcher: Any, qs: list[dict[str, Any]],
+                   floors: dict[str, dict[str, float]] | None = None) -> tuple[str, list[str]]:
+    """Run `ask` on every question and check markers, verbatim spans and gold coverage;
+    ``floors``: minimum gold coverage per group (thresholds.toml, [answers."split=test"])."""
     from evidence_finder.answer.citations import answer_json
     from evidence_finder.answer.service import AnswerService
     from evidence_finder.evaluation import answers as checks
@@ -386,8 +388,8 @@ def _answer_checks(searcher: Any, qs: list[dict[str, Any]]) -> tuple[str, list[s
         if q["gold"]:
             for key in (f"split={q['split']}", f"split={q['split']},kind={q['kind']}"):
                 groups.setdefault(key, []).append(i)
-    lines += [f"| gold_coverage {g} | {checks.summarise_checks([rows[i] for i in idx])['gold_coverage']:.3f} |"
-              for g, idx in sorted(groups.items())]
+    coverage = {g: checks.summarise_checks([rows[i] for i in idx])["gold_coverage"] for g, idx in groups.items()}
+    lines += [f"| gold_coverage {g} | {coverage[g]:.3f} |" for g in sorted(coverage)]
     lines += [f"| latency p50 ms | {lat[len(lat) // 2]:.1f} |",
               f"| latency p95 ms | {lat[min(len(lat) - 1, int(0.95 * len(lat)))]:.1f} |", ""]
     failures = []
@@ -395,6 +397,12 @@ def _answer_checks(searcher: Any, qs: list[dict[str, Any]]) -> tuple[str, list[s
         failures.append(f"{int(summary['dangling_markers'])} answer marker(s) without a citation")
     if summary["verbatim_in_document"] < 1.0:
         failures.append(f"only {summary['verbatim_in_document']:.1%} of citations are verbatim spans")
+    for group, spec in (floors or {}).items():
+        limit = float(spec.get("gold_coverage", 0.0))
+        if group not in coverage:
+            failures.append(f"answers: no questions in group {group!r}")
+        elif coverage[group] + 1e-9 < limit:
+            failures.append(f"answers {group} gold_coverage = {coverage[group]:.3f} < threshold {limit}")
     return "\n".join(lines), failures
 
 
