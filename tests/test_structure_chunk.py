@@ -113,6 +113,15 @@ def test_short_plain_line_is_a_heading_only_before_a_long_paragraph() -> None:
                      ("Nog een korte regel.", "text")]
 
 
+def test_a_table_row_before_a_paragraph_is_no_section_title() -> None:
+    # regression (corpus 004): 'Pabo (n=27) 7 3 7 10' over a long paragraph became the
+    # section of the passages after it; it still starts a new unit, as before
+    doc, units = _doc(f"Aanleiding\n\n{LONG}\n\nPabo (n=27) 7 3 7 10\n\n{LONG}\n")
+    assert [(doc.text[u.start:u.end][:20], u.kind, u.section) for u in units] == [
+        ("Aanleiding", "heading", "Aanleiding"), (LONG[:20], "text", "Aanleiding"),
+        ("Pabo (n=27) 7 3 7 10", "heading", "Aanleiding"), (LONG[:20], "text", "Aanleiding")]
+
+
 def test_one_word_title_over_a_paragraph_that_lost_its_drop_cap() -> None:
     # regression (corpus 003): 'Inleiding' + 'it rapport …' (the 'D' was a drop cap) was
     # joined into one paragraph, so the report's first passages had no section

@@ -20,7 +20,7 @@ from evidence_finder.settings import ChunkSettings
 from evidence_finder.text.sentences import split_sentences
 from evidence_finder.types import Passage, content_hash
 
-CHUNKER_VERSION = "5"
+CHUNKER_VERSION = "6"  # 6: a table row over a paragraph is no section title (sections, window heads)
 # What ingest adds to a unit besides its text and vectors (evidence roles, section sectors,
 # quote speakers). A change re-analyses every document on the next ingest; vectors are
 # reused because unit texts and ids do not change.

@@ -59,6 +59,9 @@ def _is_caps_heading(text: str) -> bool:
     )
 
 
+_NUMBER_CELL = re.compile(r"(?<!\S)\d+(?:[.,]\d+)?(?!\S)")
+
+
 def _is_plain_heading(block: Block, nxt: Block | None) -> bool:
     """A short title-like line ('Aanleiding', 'Onderzoeksopzet') followed by a real paragraph."""
     text = block.text
@@ -197,7 +200,8 @@ def analyse(doc: CleanDoc) -> list[Unit]:
             push(8, text)
             units.append(Unit("heading", b.start, b.end, section(), 8))
         elif _is_plain_heading(b, nxt):
-            push(9, text)
+            if len(_NUMBER_CELL.findall(text)) < 2:  # a table row ('Pabo (n=27) 7 3 7 10') starts
+                push(9, text)  # a new passage as before, but is no title of the section after it
             units.append(Unit("heading", b.start, b.end, section(), 9))
         elif _TABLE.match(text):
             units.append(Unit("table", b.start, b.end, section(), context=_neighbour(blocks, i)))
