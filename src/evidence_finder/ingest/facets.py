@@ -9,6 +9,12 @@ from __future__ import annotations
 
 import re
 
+
+def _named(cues: dict[str, re.Pattern[str]], text: str) -> tuple[str, ...]:
+    """The names in ``cues`` whose pattern ``text`` matches, in table order."""
+    return tuple(name for name, rx in cues.items() if rx.search(text))
+
+
 SECTOR_CUES: dict[str, re.Pattern[str]] = {
     "PO": re.compile(r"\b(?:po|primair\s+onderwijs|basisonderwijs|basisscho\w*|primary\s+(?:education|schools?))\b", re.I),
     "VO": re.compile(r"\b(?:vo|voortgezet\s+onderwijs|middelbare\s+scho\w*|secondary\s+(?:education|schools?))\b", re.I),
@@ -26,7 +32,7 @@ SECTOR_CUES: dict[str, re.Pattern[str]] = {
 
 def sectors_named(text: str) -> tuple[str, ...]:
     """Canonical sectors a heading or question names, in ``SECTOR_CUES`` order."""
-    return tuple(s for s, rx in SECTOR_CUES.items() if rx.search(text))
+    return _named(SECTOR_CUES, text)
 
 
 _CHAPTER_LINE = re.compile(r"^\s{0,2}(\d{1,2})\s+([A-ZÀ-Ý].{2,110})$", re.M)
@@ -89,7 +95,7 @@ STRAND_CUES: dict[str, re.Pattern[str]] = {
 
 def strands_named(text: str) -> tuple[str, ...]:
     """Erasmus+ programme strands a question or text names."""
-    return tuple(s for s, rx in STRAND_CUES.items() if rx.search(text))
+    return _named(STRAND_CUES, text)
 
 
 _YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20[0-4]\d)(?!\d)")
@@ -108,7 +114,7 @@ REGION_CUES: dict[str, re.Pattern[str]] = {
 
 def regions_named(text: str) -> tuple[str, ...]:
     """Canonical regions (the manifest's ``region`` values) a question names."""
-    return tuple(r for r, rx in REGION_CUES.items() if rx.search(text))
+    return _named(REGION_CUES, text)
 
 
 GROUP_CUES: dict[str, re.Pattern[str]] = {
@@ -123,7 +129,7 @@ GROUP_CUES: dict[str, re.Pattern[str]] = {
 
 def groups_named(text: str) -> tuple[str, ...]:
     """Target groups (students, pupils, teachers, school leaders) a question names."""
-    return tuple(g for g, rx in GROUP_CUES.items() if rx.search(text))
+    return _named(GROUP_CUES, text)
 
 
 def unit_groups(section_path: str, text: str) -> tuple[str, ...]:
