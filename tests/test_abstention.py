@@ -50,6 +50,12 @@ def test_fit_abstains_on_unanswerable_within_the_false_abstention_cap() -> None:
     wrongly = sum(model.abstains(f) for f, _ in answerable)
     assert wrongly / len(answerable) <= 0.05
     assert sum(model.abstains(f) for f, _ in unanswerable) >= 5
+    # the threshold lies midway between the probabilities it separates, so a question kept
+    # at fitting time is still kept when re-ingesting moves its confidence by a little
+    probs = sorted(model.confidence(f) for f, _ in answerable + unanswerable)
+    above = min(p for p in probs if p >= model.threshold)
+    below = max(p for p in probs if p < model.threshold)
+    assert model.threshold - below > 0.25 * (above - below) and above - model.threshold > 0.25 * (above - below)
     # uncalibrated: never abstains, full confidence
     assert not AbstentionModel().abstains({"bm25_per_term": 0.0, "unknown_names": 3.0})
 

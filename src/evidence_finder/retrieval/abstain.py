@@ -123,5 +123,9 @@ def fit(samples: list[tuple[dict[str, float], bool]], epochs: int = 3000, lr: fl
         far = sum(1 for p, y in zip(probs, ys) if y and p < t) / n_pos
         if far <= max_false_abstention and tnr > best[0]:
             best = (tnr, t)
-    model.threshold = best[1]
+    # Put the threshold midway between the probabilities it separates, not on the lowest
+    # answerable one: re-ingesting moves a question's confidence by a little, and a threshold
+    # fitted exactly to it would then refuse it (same decisions on the fitting samples).
+    below = [p for p in probs if p < best[1]]
+    model.threshold = (best[1] + max(below)) / 2 if below and best[1] > 0 else best[1]
     return model
