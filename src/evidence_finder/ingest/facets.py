@@ -98,12 +98,18 @@ def strands_named(text: str) -> tuple[str, ...]:
     return _named(STRAND_CUES, text)
 
 
-_YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20[0-4]\d)(?!\d)")
+_YEAR_AT = r"(?<!\d){}(?!\d)"  # a year not inside a longer number
+_YEAR = re.compile(_YEAR_AT.format(r"(19[5-9]\d|20[0-4]\d)"))
 
 
 def years_named(text: str) -> tuple[str, ...]:
     """Years (1950–2049) a question or text names, in order, each once ('2014-2020' gives both)."""
     return tuple(dict.fromkeys(_YEAR.findall(text)))
+
+
+def year_pattern(year: str) -> re.Pattern[str]:
+    """Finds ``year`` where ``years_named`` would."""
+    return re.compile(_YEAR_AT.format(re.escape(year)))
 
 
 REGION_CUES: dict[str, re.Pattern[str]] = {

@@ -9,14 +9,13 @@ so it is not used; see docs/retrieval-experiments.md.)
 
 from __future__ import annotations
 
-import re
-
 from evidence_finder.index.snapshot import Snapshot
 from evidence_finder.ingest.facets import (
     STRAND_CUES,
     regions_named,
     sectors_named,
     strands_named,
+    year_pattern,
     years_named,
 )
 
@@ -25,9 +24,9 @@ def facet_gap(question: str, snap: Snapshot) -> str:
     """'adult education — Flanders' when the question names a sector no report covers, or a
     sector and a region that no report covers together; '2023' or 'Jean Monnet' when it names
     a year or a programme strand that no passage mentions; '' when the reports cover them."""
-    named = {**{y: re.compile(rf"(?<!\d){y}(?!\d)") for y in years_named(question)},
-             **{s: STRAND_CUES[s] for s in strands_named(question)}}
-    unmentioned = [v for v, rx in named.items() if not any(rx.search(p.text) for p in snap.passages)]
+    named = [*((y, year_pattern(y)) for y in years_named(question)),
+             *((s, STRAND_CUES[s]) for s in strands_named(question))]
+    unmentioned = [v for v, rx in named if not any(rx.search(p.text) for p in snap.passages)]
     return " / ".join(unmentioned) or _sector_gap(question, snap)
 
 
