@@ -29,3 +29,17 @@ def test_the_best_ranked_passage_is_cited_whatever_its_role(service: AnswerServi
     # the barriers are still there, and the answer is no longer than allowed
     assert {c.passage.id for c in without.citations} <= {c.passage.id for c in with_lead.citations}
     assert len(with_lead.citations) <= FindingOptions().max_findings * 3
+
+
+def test_a_full_answer_keeps_every_lead_passage(service: AnswerService, searcher) -> None:  # type: ignore[no-untyped-def]
+    result = searcher.search(KA2)
+    composer = service.composer()
+    top = {h.passage.id for h in result.hits[:3]}
+    roomy = compose_findings(composer, KA2, result, FindingOptions(min_findings=0, lead_passages=3))
+    assert roomy is not None
+    leads = top & {c.passage.id for c in roomy.citations}
+    assert len(leads) >= 2
+    # one finding fills the answer: each lead then replaces a finding, but never another lead
+    full = compose_findings(composer, KA2, result, FindingOptions(max_findings=1, min_findings=0, lead_passages=3))
+    assert full is not None
+    assert leads <= {c.passage.id for c in full.citations}

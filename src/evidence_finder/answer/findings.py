@@ -155,6 +155,7 @@ def _lead(findings: list[_Finding], result: SearchResult, chosen: list[_Finding]
     finding cites yet gives its best sentence (in whatever role), in place of the weakest
     finding when the answer is full."""
     chosen = list(chosen)
+    top = {h.passage.id for h in result.hits[: opts.lead_passages]}
     for hit in result.hits[: opts.lead_passages]:
         pid = hit.passage.id
         if any(f.cand.hit.passage.id == pid or any(a.hit.passage.id == pid for a in f.cand.also) for f in chosen):
@@ -163,8 +164,10 @@ def _lead(findings: list[_Finding], result: SearchResult, chosen: list[_Finding]
                and not any(overlaps(f.cand, g.cand) for g in chosen)]
         if not own:
             continue
-        if len(chosen) >= opts.max_findings:
-            chosen.remove(min(chosen, key=lambda f: f.score))
+        # make room by dropping the weakest finding, never one from a top passage
+        replaceable = [f for f in chosen if f.cand.hit.passage.id not in top]
+        if len(chosen) >= opts.max_findings and replaceable:
+            chosen.remove(min(replaceable, key=lambda f: f.score))
         chosen.append(max(own, key=lambda f: f.score))
     return chosen
 
