@@ -152,8 +152,8 @@ def _select(findings: list[_Finding], opts: FindingOptions, overlaps: Callable[[
 def _lead(findings: list[_Finding], result: SearchResult, chosen: list[_Finding], opts: FindingOptions,
           overlaps: Callable[[Candidate, Candidate], bool]) -> list[_Finding]:
     """The search's best passages are in the answer: each of the top ``lead_passages`` that no
-    finding cites yet gives its best sentence (in whatever role), in place of the weakest
-    finding when the answer is full."""
+    finding cites yet gives its best sentence (in whatever role); when the answer is full, in
+    place of the weakest finding that is not the last of a top passage."""
     chosen = list(chosen)
     top = {h.passage.id for h in result.hits[: opts.lead_passages]}
     for hit in result.hits[: opts.lead_passages]:
@@ -164,9 +164,12 @@ def _lead(findings: list[_Finding], result: SearchResult, chosen: list[_Finding]
                and not any(overlaps(f.cand, g.cand) for g in chosen)]
         if not own:
             continue
-        # make room by dropping the weakest finding, never one from a top passage
-        replaceable = [f for f in chosen if f.cand.hit.passage.id not in top]
-        if len(chosen) >= opts.max_findings and replaceable:
+        if len(chosen) >= opts.max_findings:
+            per_passage = Counter(f.cand.hit.passage.id for f in chosen)
+            replaceable = [f for f in chosen  # never the last finding of a top passage
+                           if f.cand.hit.passage.id not in top or per_passage[f.cand.hit.passage.id] > 1]
+            if not replaceable:
+                break  # top passages fill the answer already
             chosen.remove(min(replaceable, key=lambda f: f.score))
         chosen.append(max(own, key=lambda f: f.score))
     return chosen
